@@ -1,0 +1,5 @@
+"""Allow `python -m leadscore`."""
+
+from leadscore.cli import main
+
+main()
