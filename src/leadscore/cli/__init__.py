@@ -12,6 +12,10 @@ from leadscore.logs import redact_text
 
 # Command modules register themselves on `app` when imported.
 from leadscore.cli import commands_version  # noqa: F401  isort: skip
+from leadscore.cli import commands_sandbox  # noqa: F401  isort: skip
+from leadscore.cli import commands_rules  # noqa: F401  isort: skip
+from leadscore.cli import commands_service  # noqa: F401  isort: skip
+from leadscore.cli import commands_sync  # noqa: F401  isort: skip
 
 
 @app.callback()

@@ -1,0 +1,324 @@
+"""The compiled scoring model: scores, stage policy, exclusions, grid; `evaluate` is pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from leadscore.gateway.port import PropertySpec
+from leadscore.records import Contact
+from leadscore.rules.conditions import FormSpec
+from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult, StageTarget
+from leadscore.rules.runtime import NO_DUE, Ctx, RuleProgram, Test, clip
+from leadscore.rules.values import domain_in, email_domain, format_points, signed_points
+
+# Contributions the engine adds itself (not rules): caps and included scores.
+CAP_PREFIX = "cap: "
+INCLUDE_PREFIX = "score: "
+REASONS_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreProgram:
+    """One named score: its rules, group and total caps, and the scores it adds up."""
+
+    name: str
+    property: str
+    label: str
+    description: str
+    rules: tuple[RuleProgram, ...]
+    # Scores added into this one, with their weight (a total is fit + engagement).
+    includes: tuple[tuple[str, float], ...] = ()
+    group_caps: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    low: float | None = None
+    high: float | None = None
+
+    def evaluate(
+        self, ctx: Ctx, done: Mapping[str, ScoreResult], met: list[Contribution]
+    ) -> ScoreResult:
+        """Score one contact; appends the rule contributions that gave points to `met`."""
+        contributions: list[Contribution] = []
+        total = 0.0
+        for name, weight in self.includes:
+            included = done[name].total
+            part = round(included * weight, 2)
+            times = "" if weight == 1 else f" x {format_points(weight)}"
+            contributions.append(
+                Contribution(
+                    f"{INCLUDE_PREFIX}{name}",
+                    part,
+                    True,
+                    f"{name} score {format_points(included)}{times}",
+                )
+            )
+            total += part
+        group_caps = self.group_caps
+        subtotals = dict.fromkeys(group_caps, 0.0) if group_caps else None
+        for rule in self.rules:
+            c = rule.apply(ctx)
+            contributions.append(c)
+            points = c.points
+            if points:
+                total += points
+                met.append(c)
+                if subtotals is not None and c.group is not None:
+                    subtotals[c.group] += points
+        if subtotals is not None:
+            for group, (low, high) in group_caps.items():
+                subtotal = round(subtotals[group], 2)
+                capped = clip(subtotal, low, high)
+                if capped != subtotal:
+                    adjustment = round(capped - subtotal, 2)
+                    total += adjustment
+                    contributions.append(
+                        Contribution(
+                            f"{CAP_PREFIX}group {group}",
+                            adjustment,
+                            True,
+                            f"group {group} limited to {format_points(capped)} "
+                            f"(rules gave {format_points(subtotal)})",
+                            group,
+                        )
+                    )
+        total = round(total, 2)
+        capped_total = clip(total, self.low, self.high)
+        if capped_total != total:
+            contributions.append(
+                Contribution(
+                    f"{CAP_PREFIX}total",
+                    round(capped_total - total, 2),
+                    True,
+                    f"{self.name} limited to {format_points(capped_total)} "
+                    f"(rules gave {format_points(total)})",
+                )
+            )
+            total = capped_total
+        return ScoreResult(self.name, self.property, total, tuple(contributions))
+
+
+@dataclass(frozen=True, slots=True)
+class Qualifier:
+    """A rule-based qualification: when its condition holds the contact reaches `stage`
+    whatever its score ("asked for sales follow-up" makes an SQL)."""
+
+    name: str
+    stage: str
+    test: Test
+
+
+@dataclass(frozen=True, slots=True)
+class StagePolicy:
+    """Which stages the service manages and how a score maps to them.
+
+    `thresholds` ascend. Managed stages are `floor` plus the threshold stages: a managed
+    contact below the lowest threshold goes back to `floor`. Contacts in a stage listed in
+    `promote_from` ("" = no stage) move up when they reach a threshold but are never put
+    on the floor. Any other stage is left alone.
+    """
+
+    score: str
+    thresholds: tuple[tuple[str, float], ...]
+    floor: str
+    hysteresis: float = 0.0
+    promote_from: frozenset[str] = frozenset()
+    qualifiers: tuple[Qualifier, ...] = ()
+    _ranks: Mapping[str, int] = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    @property
+    def managed(self) -> tuple[str, ...]:
+        return (self.floor, *(stage for stage, _ in self.thresholds))
+
+    def target(self, value: float, current: str, ctx: Ctx) -> StageTarget:
+        """The stage `value` calls for, given the contact's current stage."""
+        ranks = self._ranks
+        cur_rank = ranks.get(current)
+        if cur_rank is None:
+            if current not in self.promote_from:
+                return StageTarget(
+                    None, f"stage {current or '(no stage)'} is not managed by the rules"
+                )
+            cur_rank = -1
+        best = -1
+        hysteresis = self.hysteresis
+        for rank, (_stage, threshold) in enumerate(self.thresholds, start=1):
+            effective = threshold - hysteresis if cur_rank >= rank else threshold
+            if value >= effective:
+                best = rank
+        qualified = None
+        for qualifier in self.qualifiers:
+            if ranks[qualifier.stage] > best:
+                met, reason = qualifier.test(ctx)
+                if met:
+                    best = ranks[qualifier.stage]
+                    qualified = f"qualified by rule {qualifier.name!r}: {reason}"
+        return self._explain(value, current, cur_rank, best, qualified)
+
+    def _explain(
+        self, value: float, current: str, cur_rank: int, best: int, qualified: str | None
+    ) -> StageTarget:
+        shown = format_points(value)
+        if best > 0:
+            stage, threshold = self.thresholds[best - 1]
+            if qualified is not None:
+                return StageTarget(stage, qualified)
+            if value >= threshold:
+                return StageTarget(
+                    stage, f"{self.score} {shown} ≥ {format_points(threshold)} ({stage} threshold)"
+                )
+            return StageTarget(
+                stage,
+                f"{self.score} {shown} ≥ {format_points(threshold - self.hysteresis)} "
+                f"({stage} threshold {format_points(threshold)} minus hysteresis "
+                f"{format_points(self.hysteresis)}, already {current})",
+            )
+        lowest_stage, lowest = self.thresholds[0]
+        below = (
+            f"{self.score} {shown} is below the {lowest_stage} threshold {format_points(lowest)}"
+        )
+        if cur_rank >= 0:
+            if current == self.floor:
+                return StageTarget(self.floor, f"{below}: stays {self.floor}")
+            return StageTarget(self.floor, f"{below}: back to {self.floor}")
+        return StageTarget(None, f"{below}: {current or '(no stage)'} is left as it is")
+
+    def __post_init__(self) -> None:
+        ranks = {stage: i + 1 for i, (stage, _) in enumerate(self.thresholds)}
+        ranks[self.floor] = 0
+        object.__setattr__(self, "_ranks", ranks)
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionPolicy:
+    """Contacts the service scores but never moves or tasks."""
+
+    protected_stages: frozenset[str] = frozenset()
+    employee_domains: frozenset[str] = frozenset()
+    partner_domains: frozenset[str] = frozenset()
+    opted_out: bool = False
+    conditions: tuple[tuple[str, Test], ...] = ()
+
+    def check(self, ctx: Ctx, current: str) -> str | None:
+        if current in self.protected_stages:
+            return f"stage {current} is protected"
+        if self.employee_domains or self.partner_domains:
+            domain = email_domain(ctx.props.get("email"))
+            if domain_in(domain, self.employee_domains):
+                return f"employee domain {domain}"
+            if domain_in(domain, self.partner_domains):
+                return f"partner domain {domain}"
+        if self.opted_out:
+            raw = ctx.props.get("hs_email_optout")
+            if raw is not None and raw.strip().lower() == "true":
+                return "opted out of all email"
+        for name, test in self.conditions:
+            met, reason = test(ctx)
+            if met:
+                return f"{name}: {reason}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class GridAxis:
+    """Bands on one score: the first band whose minimum the score reaches names it."""
+
+    score: str
+    bands: tuple[tuple[str, float | None], ...]
+
+    def label(self, value: float) -> str:
+        for label, minimum in self.bands:
+            if minimum is None or value >= minimum:
+                return label
+        return self.bands[-1][0]
+
+
+@dataclass(frozen=True, slots=True)
+class GridSpec:
+    """The fit x engagement grid (A1..C3) written to a property."""
+
+    property: str
+    rows: GridAxis
+    columns: GridAxis
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonsSpec:
+    """The text property holding the top reasons behind a score."""
+
+    property: str
+    score: str
+    count: int
+    # The score and every score it includes, whose rule contributions are candidates.
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringModel:
+    """A compiled, validated rules file. `evaluate` scores one contact without I/O."""
+
+    version: str
+    source: str
+    scores: tuple[ScoreProgram, ...]
+    contact_properties: tuple[str, ...]
+    output_properties: tuple[PropertySpec, ...]
+    handoff_stage: str
+    activity_horizon_days: int | None
+    forms_by_id: Mapping[str, FormSpec]
+    stages: StagePolicy | None
+    exclusions: ExclusionPolicy
+    grid: GridSpec | None = None
+    reasons: ReasonsSpec | None = None
+
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.scores)
+
+    def evaluate(self, contact: Contact, now_ms: int) -> Evaluation:
+        """Score `contact` as of `now_ms` (epoch ms). Pure: same input, same output."""
+        ctx = Ctx(contact, now_ms)
+        results: dict[str, ScoreResult] = {}
+        met: dict[str, list[Contribution]] = {}
+        for score in self.scores:
+            gave: list[Contribution] = []
+            results[score.name] = score.evaluate(ctx, results, gave)
+            met[score.name] = gave
+        current = (contact.properties.get("lifecyclestage") or "").strip()
+        exclusion = self.exclusions.check(ctx, current)
+        if self.stages is None:
+            stage = StageTarget(None, "the rules manage no lifecycle stages")
+        else:
+            stage = self.stages.target(results[self.stages.score].total, current, ctx)
+            if exclusion is not None:
+                would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
+                stage = StageTarget(None, f"excluded: {exclusion}{would}")
+        properties: dict[str, str] = {}
+        for score in self.scores:
+            properties[score.property] = format_points(results[score.name].total)
+        grid = None
+        if self.grid is not None:
+            grid = self.grid.rows.label(results[self.grid.rows.score].total) + (
+                self.grid.columns.label(results[self.grid.columns.score].total)
+            )
+            properties[self.grid.property] = grid
+        if self.reasons is not None:
+            properties[self.reasons.property] = self._reasons_text(met, self.reasons)
+        return Evaluation(
+            contact_id=contact.id,
+            scores=results,
+            stage=stage,
+            grid=grid,
+            exclusion=exclusion,
+            next_due_ms=None if ctx.due == NO_DUE else ctx.due,
+            properties=properties,
+        )
+
+    @staticmethod
+    def _reasons_text(met: Mapping[str, list[Contribution]], spec: ReasonsSpec) -> str:
+        """The rule contributions with the largest points behind the reasons score."""
+        gave = [c for name in spec.sources for c in met[name]]
+        gave.sort(key=_reason_order)
+        text = "; ".join(f"{c.rule} {signed_points(c.points)}" for c in gave[: spec.count])
+        return text[:REASONS_MAX_CHARS]
+
+
+def _reason_order(c: Contribution) -> tuple[float, str]:
+    return (-abs(c.points), c.rule)

@@ -1,0 +1,433 @@
+"""Compiled rule programs: the precomputed closures the engine runs for every contact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from leadscore.records import Contact, EmailEvent, FormSubmission
+from leadscore.rules.evaluation import Contribution
+from leadscore.rules.values import DAY_MS, email_domain, format_points
+
+NO_DUE = 1 << 62
+CONTRIBUTION_CACHE_SIZE = 4096
+ANSWER_CACHE_SIZE = 4096
+DECAY_TABLE_DAYS = 3660
+# Cache-key points of "not met" entries: met points are finite, so this never collides.
+_UNMET = float("-inf")
+
+
+class Ctx:
+    """What the rules see for one contact at one instant; `due` collects the earliest time
+    at which a time-dependent test would change its answer."""
+
+    __slots__ = ("contact", "domain", "due", "emails_by_type", "forms", "now", "props", "today")
+
+    def __init__(self, contact: Contact, now_ms: int) -> None:
+        self.contact = contact
+        self.props: Mapping[str, str | None] = contact.properties
+        self.now = now_ms
+        # Time is counted in whole UTC days: windows, decay and date tests change only at
+        # 00:00 UTC, so a re-run on the same day gives identical results.
+        self.today = now_ms // DAY_MS
+        self.forms: tuple[FormSubmission, ...] = contact.form_submissions
+        by_type: dict[str, list[EmailEvent]] = {}
+        for event in contact.email_events:
+            kind = event.type.upper()
+            bucket = by_type.get(kind)
+            if bucket is None:
+                by_type[kind] = [event]
+            else:
+                bucket.append(event)
+        self.emails_by_type = by_type
+        self.due = NO_DUE
+        self.domain = email_domain(contact.properties.get("email"))
+
+    def due_at(self, when_ms: int) -> None:
+        """Record that the result changes at `when_ms` (only future instants matter)."""
+        if self.now < when_ms < self.due:
+            self.due = when_ms
+
+
+# A compiled test: (met, reason). Reasons for "not met" are usually precomputed constants.
+Test = Callable[[Ctx], tuple[bool, str]]
+
+
+class ActivityFinder:
+    """Finds an activity criterion's matching occurrences, newest first, as (epoch ms, record),
+    noting in the context when a window will drop one."""
+
+    __slots__ = ("find", "label")
+
+    def __init__(
+        self,
+        find: Callable[[Ctx], list[tuple[int, object]]],
+        label: Callable[[Ctx, object], str],
+    ) -> None:
+        self.find = find
+        self.label = label
+
+
+@dataclass(frozen=True, slots=True)
+class Decay:
+    """Points lost by age: a half-life, or a linear percentage per period.
+
+    Age is counted in whole UTC days so a re-run on the same day gives identical points;
+    the result changes at the next UTC midnight (half-life) or period boundary (linear).
+    """
+
+    half_life_days: float | None = None
+    linear_percent: float | None = None
+    every_days: int = 1
+
+    def factor_at_age(self, age_days: int) -> float:
+        """The share of the points left at this age (in whole days)."""
+        if self.half_life_days is not None:
+            return float(0.5 ** (max(0, age_days) / self.half_life_days))
+        steps = max(0, age_days) // self.every_days
+        return max(0.0, 1.0 - (self.linear_percent or 0.0) / 100.0 * steps)
+
+    def note_change(self, ctx: Ctx, day: int, age_days: int) -> None:
+        """Tell the context when the points of an occurrence from `day` change next."""
+        if self.half_life_days is not None:
+            ctx.due_at((ctx.today + 1) * DAY_MS)
+            return
+        steps = max(0, age_days) // self.every_days
+        if 1.0 - (self.linear_percent or 0.0) / 100.0 * steps > 0:
+            ctx.due_at((day + (steps + 1) * self.every_days) * DAY_MS)
+
+    def describe(self) -> str:
+        if self.half_life_days is not None:
+            return f"half-life {format_points(self.half_life_days)} days"
+        return f"-{format_points(self.linear_percent or 0)}% every {self.every_days} days"
+
+    def zero_after_days(self) -> int | None:
+        """Age in days after which nothing is left, or None (a half-life never reaches 0)."""
+        if self.linear_percent is None:
+            return None
+        steps = -(-100 // self.linear_percent)
+        return int(steps * self.every_days)
+
+
+class DecayedPoints:
+    """A rule's points by age in days, rounded to cents once at compile time so the same
+    age always gives the same points."""
+
+    __slots__ = ("decay", "points", "table", "text")
+
+    def __init__(self, decay: Decay, points: float) -> None:
+        self.decay = decay
+        self.points = points
+        self.table = [
+            round(points * decay.factor_at_age(age), 2) for age in range(DECAY_TABLE_DAYS)
+        ]
+        self.text = decay.describe()
+
+    def sum(self, ctx: Ctx, found: list[tuple[int, object]]) -> float:
+        """Decayed points of every occurrence, added up."""
+        if self.decay.half_life_days is None:
+            return sum(self.at(ctx, at) for at, _ in found)
+        table, today, total = self.table, ctx.today, 0.0
+        for at, _ in found:
+            age = today - at // DAY_MS
+            if age < 0:
+                age = 0
+            total += table[age] if age < DECAY_TABLE_DAYS else self._far(age)
+        ctx.due_at((today + 1) * DAY_MS)
+        return total
+
+    def _far(self, age: int) -> float:
+        return round(self.points * self.decay.factor_at_age(age), 2)
+
+    def at(self, ctx: Ctx, at_ms: int) -> float:
+        day = at_ms // DAY_MS
+        age = ctx.today - day
+        if age < 0:
+            age = 0
+        self.decay.note_change(ctx, day, age)
+        if age < DECAY_TABLE_DAYS:
+            return self.table[age]
+        return round(self.points * self.decay.factor_at_age(age), 2)
+
+
+def clip(points: float, low: float | None, high: float | None) -> float:
+    if high is not None and points > high:
+        return high
+    if low is not None and points < low:
+        return low
+    return points
+
+
+class RuleProgram:
+    """One compiled rule: turns a contact context into its Contribution."""
+
+    __slots__ = ("_cache", "group", "high", "kind", "low", "name", "not_met", "spec_text")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        group: str | None,
+        low: float | None,
+        high: float | None,
+        spec_text: str,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.group = group
+        self.low = low
+        self.high = high
+        self.spec_text = spec_text
+        self.not_met = Contribution(name, 0.0, False, f"not met: {spec_text}", group)
+        self._cache: dict[tuple[float, str], Contribution] = {}
+
+    def apply(self, ctx: Ctx) -> Contribution:
+        raise TypeError(f"{type(self).__name__} does not implement apply")
+
+    def _met(self, points: float, reason: str) -> Contribution:
+        key = (points, reason)
+        made = self._cache.get(key)
+        if made is not None:
+            return made
+        capped = clip(points, self.low, self.high)
+        text = reason
+        if capped != points:
+            text = f"{reason}; capped at {format_points(capped)}"
+        made = Contribution(self.name, round(capped, 2), True, text, self.group)
+        self._remember(key, made)
+        return made
+
+    def _unmet(self, reason: str) -> Contribution:
+        key = (_UNMET, reason)
+        made = self._cache.get(key)
+        if made is None:
+            made = Contribution(self.name, 0.0, False, f"not met: {reason}", self.group)
+            self._remember(key, made)
+        return made
+
+    def _remember(self, key: tuple[float, str], made: Contribution) -> None:
+        # Contributions are immutable and most reasons repeat across contacts (the same
+        # industry, the same band), so sharing them saves most of the per-contact cost.
+        # Bounded so a model over free-text values cannot grow without limit.
+        if len(self._cache) < CONTRIBUTION_CACHE_SIZE:
+            self._cache[key] = made
+
+
+class WhenRule(RuleProgram):
+    """Fixed points when a condition holds (decayed by the age of the newest occurrence)."""
+
+    __slots__ = ("by_day", "decayed", "finder", "neg_text", "points", "reads", "static", "test")
+
+    def __init__(
+        self,
+        name: str,
+        group: str | None,
+        low: float | None,
+        high: float | None,
+        test: Test,
+        neg_text: str,
+        points: float,
+        decay: Decay | None,
+        finder: ActivityFinder | None,
+        reads: tuple[str, ...] | None,
+        by_day: bool = False,
+    ) -> None:
+        super().__init__(name, "when", group, low, high, neg_text)
+        self.test = test
+        self.neg_text = neg_text
+        self.points = points
+        self.decayed = DecayedPoints(decay, points) if decay is not None and finder else None
+        self.finder = finder
+        # A condition on properties alone (and the day, for date tests) gives the same
+        # contribution, and the same next change, for the same values: cache it.
+        self.reads = reads if self.decayed is None else None
+        self.by_day = by_day
+        self.static: dict[object, tuple[Contribution, int]] = {}
+
+    def apply(self, ctx: Ctx) -> Contribution:
+        reads = self.reads
+        if reads is None:
+            return self._evaluate(ctx)
+        props = ctx.props
+        key: object = props.get(reads[0]) if len(reads) == 1 else tuple(map(props.get, reads))
+        if self.by_day:
+            key = (key, ctx.today)
+        hit = self.static.get(key)
+        if hit is not None:
+            if hit[1] != NO_DUE:
+                ctx.due_at(hit[1])
+            return hit[0]
+        outer_due = ctx.due
+        ctx.due = NO_DUE
+        made = self._evaluate(ctx)
+        due = ctx.due
+        ctx.due = min(due, outer_due)
+        if len(self.static) < CONTRIBUTION_CACHE_SIZE:
+            self.static[key] = (made, due)
+        return made
+
+    def _evaluate(self, ctx: Ctx) -> Contribution:
+        decayed = self.decayed
+        if decayed is not None:
+            assert self.finder is not None
+            found = self.finder.find(ctx)
+            if not found:
+                return self.not_met
+            at, record = max(found, key=_when)
+            points = decayed.at(ctx, at)
+            return self._met(
+                points,
+                f"{self.finder.label(ctx, record)}; {format_points(self.points)} decayed to "
+                f"{format_points(points)} ({decayed.text})",
+            )
+        met, reason = self.test(ctx)
+        if not met:
+            if reason is self.neg_text:
+                return self.not_met
+            return self._unmet(reason)
+        return self._met(self.points, reason)
+
+
+def _when(item: tuple[int, object]) -> int:
+    return item[0]
+
+
+class EachRule(RuleProgram):
+    """Points per matching occurrence, optionally decayed per occurrence, with a cap."""
+
+    __slots__ = ("decayed", "each_text", "finder", "points")
+
+    def __init__(
+        self,
+        name: str,
+        group: str | None,
+        low: float | None,
+        high: float | None,
+        spec_text: str,
+        finder: ActivityFinder,
+        points: float,
+        decay: Decay | None,
+    ) -> None:
+        super().__init__(name, "each", group, low, high, spec_text)
+        self.finder = finder
+        self.points = points
+        self.each_text = format_points(points)
+        self.decayed = DecayedPoints(decay, points) if decay is not None else None
+
+    def apply(self, ctx: Ctx) -> Contribution:
+        found = self.finder.find(ctx)
+        if not found:
+            return self.not_met
+        n = len(found)
+        each = self.each_text
+        newest = self.finder.label(ctx, max(found, key=_when)[1])
+        if n > 1:
+            newest += " (newest)"
+        decayed = self.decayed
+        if decayed is None:
+            total = self.points * n
+            reason = f"{n} x {each}: {newest}"
+        else:
+            total = round(decayed.sum(ctx, found), 2)
+            reason = f"{n} x {each} decayed to {format_points(total)} ({decayed.text}): {newest}"
+        return self._met(total, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """One exclusive band: points when low <= value <= high (None = open end)."""
+
+    low: float | None
+    high: float | None
+    points: float
+
+    def describe(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"{format_points(self.low)}-{format_points(self.high)}"
+        if self.low is not None:
+            return f"{format_points(self.low)}+"
+        return f"up to {format_points(self.high or 0)}"
+
+
+# Reads the number a bands rule is about: (value or None, text describing it).
+NumberSource = Callable[[Ctx], tuple[float | None, str]]
+
+
+class BandsRule(RuleProgram):
+    """Exclusive bands on one number: at most one band awards points, they never stack."""
+
+    __slots__ = ("bands", "reads", "source", "static")
+
+    def __init__(
+        self,
+        name: str,
+        group: str | None,
+        low: float | None,
+        high: float | None,
+        spec_text: str,
+        source: NumberSource,
+        bands: tuple[Band, ...],
+        reads: str | None = None,
+    ) -> None:
+        super().__init__(name, "bands", group, low, high, spec_text)
+        self.source = source
+        self.bands = bands
+        # Bands on a property depend on its value alone: cache by value.
+        self.reads = reads
+        self.static: dict[str | None, Contribution] = {}
+
+    def apply(self, ctx: Ctx) -> Contribution:
+        prop = self.reads
+        if prop is None:
+            return self._evaluate(ctx)
+        raw = ctx.props.get(prop)
+        made = self.static.get(raw)
+        if made is None:
+            made = self._evaluate(ctx)
+            if len(self.static) < CONTRIBUTION_CACHE_SIZE:
+                self.static[raw] = made
+        return made
+
+    def _evaluate(self, ctx: Ctx) -> Contribution:
+        value, text = self.source(ctx)
+        if value is None:
+            return self._unmet(text)
+        for band in self.bands:
+            if (band.low is None or value >= band.low) and (
+                band.high is None or value <= band.high
+            ):
+                return self._met(band.points, f"{text} is in band {band.describe()}")
+        return self._unmet(f"{text} is in no band")
+
+
+class MapRule(RuleProgram):
+    """Points looked up from a property's value (sales feedback, lead status, ...)."""
+
+    __slots__ = ("ignore_case", "prop", "values")
+
+    def __init__(
+        self,
+        name: str,
+        group: str | None,
+        low: float | None,
+        high: float | None,
+        spec_text: str,
+        prop: str,
+        values: Mapping[str, float],
+        ignore_case: bool,
+    ) -> None:
+        super().__init__(name, "map", group, low, high, spec_text)
+        self.not_met = Contribution(name, 0.0, False, f"not met: {prop} is empty", group)
+        self.prop = prop
+        self.values = values
+        self.ignore_case = ignore_case
+
+    def apply(self, ctx: Ctx) -> Contribution:
+        raw = ctx.props.get(self.prop)
+        if not raw:
+            return self.not_met
+        key = raw.strip().casefold() if self.ignore_case else raw.strip()
+        points = self.values.get(key)
+        if points is None:
+            return self._unmet(f"{self.prop} = {raw!r} has no points")
+        return self._met(points, f"{self.prop} = {raw!r}")

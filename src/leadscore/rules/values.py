@@ -1,0 +1,124 @@
+"""Reading HubSpot property strings as numbers, dates and email domains, saying what was done."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+DAY_MS = 86_400_000
+
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_SUFFIX = {"k": 1_000.0, "m": 1_000_000.0, "b": 1_000_000_000.0}
+_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|\u2013|to)\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def read_number(raw: str | None) -> tuple[float | None, str | None]:
+    """A property value as a number, plus a note when it was not a plain number.
+
+    Tolerates thousands separators ("1,000"), currency signs and spaces, k/m/b suffixes
+    ("10k"), open ranges ("1000+": the lower bound) and closed ranges ("50-100": the
+    midpoint). Returns (None, why) when there is no number to read, including "".
+    """
+    if raw is None:
+        return None, "unknown"
+    text = raw.strip()
+    if not text:
+        return None, "empty"
+    try:
+        return float(text), None
+    except ValueError:
+        pass
+    cleaned = text.replace(",", "").replace("_", "").replace(" ", "").lstrip("$€£¥")
+    try:
+        return float(cleaned), f"{raw!r} read as {_fmt(float(cleaned))}"
+    except ValueError:
+        pass
+    m = _RANGE.match(cleaned)
+    if m:
+        low, high = float(m.group(1)), float(m.group(2))
+        mid = (low + high) / 2
+        return mid, f"{raw!r} read as {_fmt(mid)} (midpoint of the range)"
+    if cleaned.endswith("+"):
+        value, _ = read_number(cleaned[:-1])
+        if value is not None:
+            return value, f"{raw!r} read as {_fmt(value)} (lower bound)"
+    suffix = cleaned[-1:].lower()
+    if suffix in _SUFFIX:
+        m2 = _NUMBER.fullmatch(cleaned[:-1])
+        if m2:
+            value = float(m2.group(0)) * _SUFFIX[suffix]
+            return value, f"{raw!r} read as {_fmt(value)}"
+    return None, f"{raw!r} is not a number"
+
+
+def read_timestamp_ms(raw: str | None) -> int | None:
+    """A date property as epoch ms: HubSpot sends epoch ms, ISO datetimes or ISO dates."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text:
+        return None
+    if text.isdigit() or (text.startswith("-") and text[1:].isdigit()):
+        return int(text)
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1000)
+
+
+def email_domain(email: str | None) -> str | None:
+    """The lower-cased domain of an email address, or None."""
+    if not email or "@" not in email:
+        return None
+    domain = email.rsplit("@", 1)[1].strip().lower().rstrip(".")
+    return domain or None
+
+
+def domain_in(domain: str | None, domains: frozenset[str]) -> str | None:
+    """The listed domain that `domain` is, or is a subdomain of; None when not listed."""
+    if domain is None:
+        return None
+    if domain in domains:
+        return domain
+    parts = domain.split(".")
+    for i in range(1, len(parts) - 1):
+        parent = ".".join(parts[i:])
+        if parent in domains:
+            return parent
+    return None
+
+
+def format_points(value: float | int) -> str:
+    """Stable HubSpot text for a score: an integer when whole, else up to 2 decimals."""
+    if isinstance(value, int) or value.is_integer():
+        return str(int(value))
+    rounded = round(value, 2)
+    if rounded.is_integer():
+        return str(int(rounded))
+    return f"{rounded:.2f}".rstrip("0").rstrip(".")
+
+
+def signed_points(value: float) -> str:
+    """Points with their sign: "+50", "-10", "+2.5"."""
+    text = format_points(value)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def _fmt(value: float) -> str:
+    return format_points(value)
+
+
+def days_ago(now_ms: int, then_ms: int) -> str:
+    """Human text for an age in UTC calendar days: "today", "1 day ago", "in 3 days"."""
+    days = now_ms // DAY_MS - then_ms // DAY_MS
+    if days < 0:
+        return f"in {-days} days"
+    if days == 0:
+        return "today"
+    return "1 day ago" if days == 1 else f"{days} days ago"

@@ -1,0 +1,300 @@
+"""Contacts through hubspot-api-client: basic, batch, search, idProperty=email, 207s, limits of
+batch size, duplicate ids, lastmodifieddate bumps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import httpx
+import pytest
+from hubspot import Client
+from hubspot.crm.contacts import (
+    ApiException,
+    BatchInputSimplePublicObjectBatchInput,
+    BatchInputSimplePublicObjectBatchInputForCreate,
+    BatchReadInputSimplePublicObjectId,
+    PublicObjectSearchRequest,
+    SimplePublicObjectInput,
+    SimplePublicObjectInputForCreate,
+)
+
+from leadscore.sandbox import SandboxHandle
+
+T = 10  # request timeout for every SDK call, in seconds
+
+
+def _search(sdk: Client, filters: list[dict[str, object]], **kw: object) -> object:
+    request = PublicObjectSearchRequest(
+        filter_groups=[{"filters": filters}] if filters else [], **kw
+    )
+    return sdk.crm.contacts.search_api.do_search(request, _request_timeout=T)
+
+
+def test_list_pages_through_every_contact_with_fully_populated_models(sdk: Client) -> None:
+    seen: list[str] = []
+    after = None
+    while True:
+        page = sdk.crm.contacts.basic_api.get_page(
+            limit=100, after=after, properties=["email", "lifecyclestage"], _request_timeout=T
+        )
+        for c in page.results:
+            assert c.id and c.properties["email"] and "@" in c.properties["email"]
+            assert isinstance(c.created_at, dt.datetime) and isinstance(c.updated_at, dt.datetime)
+            assert c.archived is False
+            assert c.properties["hs_object_id"] == c.id
+        seen.extend(c.id for c in page.results)
+        if page.paging is None:
+            break
+        after = page.paging.next.after
+    assert len(seen) == 400 and len(set(seen)) == 400
+
+
+def test_get_by_id_and_by_email(sdk: Client) -> None:
+    first = sdk.crm.contacts.basic_api.get_page(limit=1, _request_timeout=T).results[0]
+    by_email = sdk.crm.contacts.basic_api.get_by_id(
+        first.properties["email"], id_property="email", properties=["jobtitle"], _request_timeout=T
+    )
+    assert by_email.id == first.id
+    assert "jobtitle" in by_email.properties
+    with pytest.raises(ApiException) as missing:
+        sdk.crm.contacts.basic_api.get_by_id("999999999", _request_timeout=T)
+    assert missing.value.status == 404
+
+
+def test_update_bumps_lastmodifieddate_and_noop_does_not(
+    sdk: Client, sandbox: SandboxHandle
+) -> None:
+    c = sdk.crm.contacts.basic_api.get_page(
+        limit=1, properties=["jobtitle"], _request_timeout=T
+    ).results[0]
+    before = c.properties["lastmodifieddate"]
+    updated = sdk.crm.contacts.basic_api.update(
+        c.id,
+        SimplePublicObjectInput(properties={"jobtitle": "Chief Scoring Officer"}),
+        _request_timeout=T,
+    )
+    assert updated.properties["jobtitle"] == "Chief Scoring Officer"
+    assert updated.properties["lastmodifieddate"] > before
+    again = sdk.crm.contacts.basic_api.update(
+        c.id,
+        SimplePublicObjectInput(properties={"jobtitle": "Chief Scoring Officer"}),
+        _request_timeout=T,
+    )
+    assert again.properties["lastmodifieddate"] == updated.properties["lastmodifieddate"]
+    assert sandbox.admin.contact(c.id)["jobtitle"] == "Chief Scoring Officer"
+
+
+def test_unknown_property_and_bad_values_give_hubspot_400(http: httpx.Client) -> None:
+    cid = http.get("/crm/v3/objects/contacts", params={"limit": 1}).json()["results"][0]["id"]
+    for props, error in (
+        ({"no_such_prop": "x"}, "PROPERTY_DOESNT_EXIST"),
+        ({"hubspotscore": "lots"}, "INVALID_DECIMAL"),
+        ({"hs_lead_status": "MAYBE"}, "INVALID_OPTION"),
+    ):
+        r = http.patch(f"/crm/v3/objects/contacts/{cid}", json={"properties": props})
+        assert r.status_code == 400
+        body = r.json()
+        assert body["status"] == "error" and body["category"] == "VALIDATION_ERROR"
+        assert body["correlationId"]
+        assert body["message"].startswith("Property values were not valid: ")
+        details = json.loads(body["message"].split(": ", 1)[1])
+        assert details[0]["error"] == error and details[0]["name"] == next(iter(props))
+
+
+def test_batch_read_with_missing_id_is_207_via_sdk(sdk: Client) -> None:
+    ids = [c.id for c in sdk.crm.contacts.basic_api.get_page(limit=3, _request_timeout=T).results]
+    result = sdk.crm.contacts.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            inputs=[{"id": i} for i in [*ids, "424242"]],
+            properties=["email"],
+            properties_with_history=[],
+        ),
+        _request_timeout=T,
+    )
+    assert sorted(r.id for r in result.results) == sorted(ids)
+    assert result.num_errors == 1
+    assert result.errors[0].category == "OBJECT_NOT_FOUND"
+    assert result.errors[0].context == {"ids": ["424242"]}
+    assert result.status == "COMPLETE" and result.started_at and result.completed_at
+
+
+def test_batch_update_207_applies_the_good_inputs(sdk: Client, sandbox: SandboxHandle) -> None:
+    ids = [c.id for c in sdk.crm.contacts.basic_api.get_page(limit=3, _request_timeout=T).results]
+    result = sdk.crm.contacts.batch_api.update(
+        BatchInputSimplePublicObjectBatchInput(
+            inputs=[
+                {"id": ids[0], "properties": {"jobtitle": "A"}},
+                {"id": ids[1], "properties": {"hs_lead_status": "NOT_AN_OPTION"}},
+                {"id": ids[2], "properties": {"jobtitle": "C"}},
+            ]
+        ),
+        _request_timeout=T,
+    )
+    assert {r.id for r in result.results} == {ids[0], ids[2]}
+    assert result.num_errors == 1 and result.errors[0].category == "VALIDATION_ERROR"
+    assert result.errors[0].context["id"] == [ids[1]]
+    assert sandbox.admin.contact(ids[0])["jobtitle"] == "A"
+    assert sandbox.admin.contact(ids[2])["jobtitle"] == "C"
+
+
+def test_batch_rejects_duplicates_and_more_than_100_inputs(http: httpx.Client) -> None:
+    r = http.post(
+        "/crm/v3/objects/contacts/batch/update",
+        json={"inputs": [{"id": "1001", "properties": {"jobtitle": "x"}}] * 2},
+    )
+    assert r.status_code == 400
+    assert "Duplicate IDs found in batch input" in r.json()["message"]
+    assert r.json()["context"] == {"ids": ["1001"]}
+    r = http.post(
+        "/crm/v3/objects/contacts/batch/read",
+        json={"inputs": [{"id": str(1001 + i)} for i in range(101)], "properties": []},
+    )
+    assert r.status_code == 400 and r.json()["category"] == "VALIDATION_ERROR"
+    assert http.get("/_sandbox/contacts/1001").json()["properties"]["jobtitle"] != "x"
+
+
+def test_create_single_and_batch_and_conflict(sdk: Client, sandbox: SandboxHandle) -> None:
+    created = sdk.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={"email": "New.Person@example.org", "firstname": "New"}
+        ),
+        _request_timeout=T,
+    )
+    assert created.properties["email"] == "new.person@example.org"
+    assert sandbox.admin.contact(created.id)["lifecyclestage"] == "lead"
+    with pytest.raises(ApiException) as conflict:
+        sdk.crm.contacts.basic_api.create(
+            SimplePublicObjectInputForCreate(properties={"email": "new.person@example.org"}),
+            _request_timeout=T,
+        )
+    assert conflict.value.status == 409
+    assert (
+        json.loads(conflict.value.body)["message"]
+        == f"Contact already exists. Existing ID: {created.id}"
+    )
+    batch = sdk.crm.contacts.batch_api.create(
+        BatchInputSimplePublicObjectBatchInputForCreate(
+            inputs=[
+                {"properties": {"email": "b1@example.org"}, "associations": []},
+                {
+                    "properties": {"email": "b2@example.org", "numemployees": "50-100"},
+                    "associations": [],
+                },
+            ]
+        ),
+        _request_timeout=T,
+    )
+    assert sorted(r.properties["email"] for r in batch.results) == [
+        "b1@example.org",
+        "b2@example.org",
+    ]
+    found = sdk.crm.contacts.basic_api.get_by_id(
+        "b2@example.org", id_property="email", _request_timeout=T
+    )
+    assert found.id in {r.id for r in batch.results}
+
+
+def test_search_filters_sorts_and_pages(sdk: Client, http: httpx.Client) -> None:
+    first = _search(
+        sdk,
+        [{"propertyName": "lifecyclestage", "operator": "IN", "values": ["lead", "subscriber"]}],
+        sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+        properties=["lifecyclestage", "lastmodifieddate"],
+        limit=50,
+    )
+    assert first.total > 50 and len(first.results) == 50
+    assert all(r.properties["lifecyclestage"] in {"lead", "subscriber"} for r in first.results)
+    stamps = [r.properties["lastmodifieddate"] for r in first.results]
+    assert stamps == sorted(stamps)
+    collected = [r.id for r in first.results]
+    after = first.paging.next.after
+    while after:
+        page = _search(
+            sdk,
+            [
+                {
+                    "propertyName": "lifecyclestage",
+                    "operator": "IN",
+                    "values": ["lead", "subscriber"],
+                }
+            ],
+            sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+            limit=50,
+            after=after,
+        )
+        collected.extend(r.id for r in page.results)
+        after = page.paging.next.after if page.paging else None
+    assert len(collected) == first.total == len(set(collected))
+    # a watermark filter in epoch ms, as incremental syncs send it
+    mid = stamps[25]
+    ms = int(dt.datetime.fromisoformat(mid.replace("Z", "+00:00")).timestamp() * 1000)
+    r = http.post(
+        "/crm/v3/objects/contacts/search",
+        json={
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": "lastmodifieddate", "operator": "GTE", "value": str(ms)}
+                    ]
+                }
+            ],
+            "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+            "limit": 200,
+        },
+    )
+    assert r.status_code == 200
+    assert all(x["properties"]["lastmodifieddate"] >= mid for x in r.json()["results"])
+    assert "X-HubSpot-RateLimit-Max" not in r.headers
+
+
+def test_search_cap_and_request_limits(http: httpx.Client) -> None:
+    def search(body: dict[str, object]) -> httpx.Response:
+        return http.post("/crm/v3/objects/contacts/search", json=body)
+
+    capped = search({"filterGroups": [], "after": 9_950, "limit": 100})
+    assert capped.status_code == 400 and capped.json()["category"] == "VALIDATION_ERROR"
+    assert search({"after": 9_900, "limit": 100}).status_code == 200
+    assert search({"limit": 201}).status_code == 400
+    too_many = [{"filters": [{"propertyName": "email", "operator": "HAS_PROPERTY"}]}] * 6
+    assert search({"filterGroups": too_many}).status_code == 400
+    two_sorts = [{"propertyName": "email", "direction": "ASCENDING"}] * 2
+    assert search({"sorts": two_sorts}).status_code == 400
+    assert search({"query": "x" * 3_100}).status_code == 400
+
+
+def test_search_operators(http: httpx.Client, sandbox: SandboxHandle) -> None:
+    def ids(filters: list[dict[str, object]]) -> set[str]:
+        r = http.post(
+            "/crm/v3/objects/contacts/search",
+            json={
+                "filterGroups": [{"filters": filters}],
+                "limit": 200,
+                "properties": ["email", "hs_email_optout", "numemployees"],
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["total"] <= 200
+        return {x["id"] for x in r.json()["results"]}
+
+    opted_out = ids([{"propertyName": "hs_email_optout", "operator": "EQ", "value": "true"}])
+    assert opted_out
+    for cid in opted_out:
+        assert sandbox.admin.contact(cid)["hs_email_optout"] == "true"
+    no_size = ids([{"propertyName": "numemployees", "operator": "NOT_HAS_PROPERTY"}])
+    assert no_size and all(
+        sandbox.admin.contact(c)["numemployees"] is None for c in list(no_size)[:20]
+    )
+    gmail = ids([{"propertyName": "email", "operator": "CONTAINS_TOKEN", "value": "*@gmail.com"}])
+    assert gmail and all(sandbox.admin.contact(c)["email"].endswith("@gmail.com") for c in gmail)
+    busy = ids(
+        [
+            {
+                "propertyName": "hs_analytics_num_visits",
+                "operator": "BETWEEN",
+                "value": "10",
+                "highValue": "20",
+            }
+        ]
+    )
+    assert all(10 <= int(sandbox.admin.contact(c)["hs_analytics_num_visits"]) <= 20 for c in busy)

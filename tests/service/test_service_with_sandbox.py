@@ -1,0 +1,208 @@
+"""`leadscore run` against the sandbox: ticking, two replicas on one PostgreSQL, SIGTERM mid-run."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.interval import IntervalTrigger
+
+from leadscore.sandbox import SandboxHandle, start_sandbox
+from leadscore.service.locks import run_lock_for
+from leadscore.service.metrics import ServiceMetrics
+from leadscore.service.runtime import incremental_sync_job
+from leadscore.service.schedule import Schedule
+from leadscore.service.scheduler import ScheduledSync
+from leadscore.settings import Settings
+from leadscore.state import CONTACTS_CURSOR, RunRecord, open_store
+from leadscore.sync import run_sync
+
+from .running_service import RULES, parse_metrics, run_service, wait_until
+
+BATCH_UPDATE_PATH = "/crm/v3/objects/contacts/batch/update"
+
+
+@pytest.fixture()
+def sandbox() -> Iterator[SandboxHandle]:
+    with start_sandbox(contacts=200, seed=11) as handle:
+        yield handle
+
+
+def service_env(sandbox: SandboxHandle, database_url: str) -> dict[str, str]:
+    return {
+        "HUBSPOT_ACCESS_TOKEN": sandbox.token,
+        "HUBSPOT_BASE_URL": sandbox.base_url,
+        "LEADSCORE_HUBSPOT_TIER": "unlimited",
+        "LEADSCORE_RULES": str(RULES),
+        "LEADSCORE_DATABASE_URL": database_url,
+    }
+
+
+def settings_for(sandbox: SandboxHandle, database_url: str) -> Settings:
+    return Settings(
+        hubspot_access_token=sandbox.token,
+        hubspot_base_url=sandbox.base_url,
+        hubspot_tier="unlimited",
+        rules=RULES,
+        database_url=database_url,
+    )  # type: ignore[arg-type]
+
+
+def finished_runs(database_url: str) -> list[RunRecord]:
+    store = open_store(database_url)
+    try:
+        return sorted(store.runs(), key=lambda r: r.id)
+    finally:
+        store.close()
+
+
+def metric_value(metrics: ServiceMetrics, name: str, **labels: str) -> float:
+    key = (name, tuple(sorted(labels.items())))
+    return parse_metrics(metrics.render().decode()).get(key, 0.0)
+
+
+def assert_never_overlapping(runs: list[RunRecord]) -> None:
+    spans = sorted((r.started_at_ms, r.finished_at_ms) for r in runs)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end is not None and end <= start, f"runs overlap: {spans}"
+
+
+def test_scheduler_ticks_incremental_syncs_against_the_sandbox(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path}/state.db"
+    settings = settings_for(sandbox, database_url)
+    metrics = ServiceMetrics()
+    scheduled = ScheduledSync(
+        job=incremental_sync_job(settings),
+        schedule=Schedule(IntervalTrigger(seconds=0.5), "every 0.5 s", run_at_start=True),
+        lock=run_lock_for(database_url),
+        metrics=metrics,
+    )
+    scheduled.start()
+    try:
+        wait_until(
+            lambda: metric_value(metrics, "leadscore_runs_total", outcome="success") >= 3,
+            60,
+            "three successful scheduled runs",
+        )
+    finally:
+        assert scheduled.shutdown(grace_seconds=30)
+    runs = finished_runs(database_url)
+    assert len(runs) == scheduled.runs_started
+    assert [r.mode for r in runs] == ["incremental"] * len(runs)
+    # A tick that was still running at shutdown was interrupted; all before it succeeded.
+    outcomes = [r.outcome for r in runs]
+    assert outcomes[:3] == ["success"] * 3
+    assert set(outcomes[3:]) <= {"success", "interrupted"}
+    assert_never_overlapping(runs)
+    # The first tick writes the portal's scores; later ticks find nothing to change.
+    assert runs[0].actions.get("set_property", 0) > 0
+    assert all(dict(r.actions) == {} for r in runs[1:])
+    # The metrics add up to what the runs table recorded.
+    got = parse_metrics(metrics.render().decode())
+    for outcome in set(outcomes):
+        assert got[("leadscore_runs_total", (("outcome", outcome),))] == outcomes.count(outcome)
+    for kind, count in runs[0].actions.items():
+        assert got[("leadscore_actions_total", (("kind", kind),))] == count
+    assert got[("leadscore_hubspot_api_calls_total", ())] == sum(r.api_calls for r in runs)
+    last_success = [r for r in runs if r.outcome == "success"][-1]
+    assert last_success.finished_at_ms is not None
+    assert got[("leadscore_last_success_timestamp_seconds", ())] == pytest.approx(
+        last_success.finished_at_ms / 1000, abs=1.0
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_run_processes_on_one_postgres_never_sync_at_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Latency stretches the first run over seconds, so both replicas' start-up ticks collide.
+    with start_sandbox(contacts=300, seed=12, latency_ms=150) as sandbox:
+        env = service_env(sandbox, postgres_url)
+        with (
+            run_service(tmp_path, env, name="replica-a") as first,
+            run_service(tmp_path, env, name="replica-b") as second,
+        ):
+            replicas = (first, second)
+            for replica in replicas:
+                replica.wait_healthy()
+
+            def ticks() -> float:
+                return sum(
+                    r.metric("leadscore_runs_total", outcome="success")
+                    + r.metric("leadscore_runs_skipped_total")
+                    for r in replicas
+                )
+
+            # Each replica ticks once at start-up; only one of them may sync.
+            wait_until(lambda: ticks() >= 2, 60, "the start-up tick of each replica")
+            wait_until(
+                lambda: all(r.metric("leadscore_run_in_progress") == 0 for r in replicas),
+                60,
+                "runs to finish",
+            )
+            skipped = sum(r.metric("leadscore_runs_skipped_total") for r in replicas)
+            succeeded = sum(r.metric("leadscore_runs_total", outcome="success") for r in replicas)
+            assert [r.stop() for r in replicas] == [0, 0]
+            logs = first.log() + second.log()
+    runs = finished_runs(postgres_url)
+    assert len(runs) == succeeded == 1
+    assert [r.outcome for r in runs] == ["success"] * len(runs)
+    assert_never_overlapping(runs)
+    assert skipped == 1
+    assert logs.count('"event": "run skipped"') == skipped
+    assert '"reason": "another run holds the lock"' in logs
+
+
+def test_sigterm_mid_run_exits_0_and_leaves_consistent_state(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path}/state.db"
+    # Slow enough that the first run is still writing when the signal arrives.
+    with start_sandbox(contacts=600, seed=13, latency_ms=100) as sandbox:
+        env = {**service_env(sandbox, database_url), "LEADSCORE_SHUTDOWN_GRACE_SECONDS": "20"}
+        with run_service(tmp_path, env) as service:
+            service.wait_healthy()
+            wait_until(
+                lambda: len(sandbox.admin.requests(path_prefix=BATCH_UPDATE_PATH)) >= 1,
+                60,
+                "the first writes to reach HubSpot",
+            )
+            signalled = time.monotonic()
+            assert service.stop(signal.SIGTERM, timeout=25) == 0
+            elapsed = time.monotonic() - signalled
+            log = service.log()
+        assert elapsed < 20
+        assert '"event": "shutdown requested"' in log and '"signal": "SIGTERM"' in log
+        assert '"event": "shutdown complete"' in log
+
+        store = open_store(database_url)
+        try:
+            [run] = store.runs()
+            assert run.outcome == "interrupted" and run.finished_at_ms is not None
+            # The cursor only moves once everything it covers is written: not yet.
+            assert CONTACTS_CURSOR not in store.cursors()
+            audit = store.audit_log()
+            assert audit, "the run was stopped before it wrote anything"
+            # Every write the audit log records really is in HubSpot.
+            latest = {(e.contact_id, e.property): e.after for e in audit if e.property}
+            for (contact_id, prop), after in latest.items():
+                assert (sandbox.admin.contact(contact_id).get(prop) or "") == (after or "")
+            # Property-less entries are tasks, each recorded as created in the ledger.
+            tasks = {e.contact_id for e in audit if not e.property}
+            created = {t.contact_id for t in store.ledger() if t.state == "created" and t.task_id}
+            assert tasks <= created
+        finally:
+            store.close()
+
+        # The next runs pick up where it stopped and converge: then nothing is left to write.
+        sandbox.admin.set_latency(0)
+        settings = settings_for(sandbox, database_url)
+        resumed = run_sync(settings, mode="incremental", progress=False)
+        assert resumed.outcome == "success"
+        again = run_sync(settings, mode="incremental", progress=False)
+        assert again.outcome == "success" and again.actions_by_kind == {}
