@@ -151,7 +151,7 @@ def touch_one_percent(settings: Any) -> None:
         ids: list[str] = []
         for page in gw.iter_contacts(["hs_object_id"]):
             ids.extend(c.id for c in page)
-        chosen = ids[:: 100]
+        chosen = ids[::100]
         updates = [ContactUpdate(cid, {"jobtitle": "VP of Revenue"}) for cid in chosen]
         for start in range(0, len(updates), 100):
             gw.update_contacts(updates[start : start + 100])

@@ -200,13 +200,16 @@ def test_kustomization_lists_existing_manifests(manifests: dict[str, dict[str, A
     kustomization = load_yaml(K8S_DIR / "kustomization.yaml")
     for resource in kustomization["resources"]:
         assert (K8S_DIR / resource).is_file()
+    # The alternatives are documented there but not applied by default.
     assert "cronjob.yaml" in (K8S_DIR / "kustomization.yaml").read_text()
+    assert "backfill-job.yaml" not in kustomization["resources"]
     assert set(manifests) == {
         "Secret/leadscore-secrets",
         "ConfigMap/leadscore-rules",
         "Deployment/leadscore",
         "Service/leadscore",
         "CronJob/leadscore-sync",
+        "Job/leadscore-backfill",
     }
 
 
@@ -228,7 +231,9 @@ def effective_env(
     return env
 
 
-@pytest.mark.parametrize("name", ["Deployment/leadscore", "CronJob/leadscore-sync"])
+@pytest.mark.parametrize(
+    "name", ["Deployment/leadscore", "CronJob/leadscore-sync", "Job/leadscore-backfill"]
+)
 def test_workloads_run_the_image_with_valid_settings(
     manifests: dict[str, dict[str, Any]], name: str
 ) -> None:
@@ -302,3 +307,30 @@ def test_configmap_rules_are_a_valid_model(
     rules.write_text(manifests["ConfigMap/leadscore-rules"]["data"]["scoring.yaml"])
     model = load_model(rules)
     assert model.handoff_stage
+
+
+def test_the_wheel_the_builder_makes_carries_every_module_and_data_file() -> None:
+    """The image holds only what the wheel holds: no module or data file may be left out."""
+    import tomllib
+    from fnmatch import fnmatch
+
+    from setuptools import find_packages
+
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    tool = pyproject["tool"]["setuptools"]
+    where = tool["packages"]["find"]["where"][0]
+    packages = set(find_packages(where=str(REPO_ROOT / where)))
+    patterns = tool["package-data"]["leadscore"]
+    package_root = REPO_ROOT / where / "leadscore"
+    for path in package_root.rglob("*"):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        relative = path.relative_to(REPO_ROOT / where)
+        package = ".".join(relative.parent.parts)
+        if path.suffix == ".py":
+            assert package in packages, f"{relative}: its folder is not a package (no __init__.py)"
+        else:
+            inside = path.relative_to(package_root).as_posix()
+            assert any(fnmatch(inside, p) or fnmatch(path.name, p) for p in patterns), (
+                f"{relative} is not covered by [tool.setuptools.package-data]"
+            )

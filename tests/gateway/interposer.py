@@ -55,6 +55,8 @@ class Forwarded:
     def input_ids(self) -> list[str]:
         inputs = json.loads(self.body).get("inputs") if self.body else None
         return [str(i["id"]) for i in inputs or [] if "id" in i]
+
+
 Rule = Callable[[str, str, bytes], Action]
 
 
@@ -70,6 +72,9 @@ class Interposer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without TCP_NODELAY each answer
+            # waits for the client's delayed ACK (~40 ms).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
@@ -88,9 +93,14 @@ class Interposer:
                     for k, v in self.headers.items()
                     if k.lower() in {"authorization", "content-type", "accept"}
                 }
-                upstream = upstream_client.request(
-                    self.command, self.path, content=body, headers=headers
-                )
+                try:
+                    upstream = upstream_client.request(
+                        self.command, self.path, content=body, headers=headers
+                    )
+                except httpx.TransportError:
+                    # The sandbox dropped the connection: drop ours too.
+                    self.close_connection = True
+                    return
                 proxy.forwarded.append(
                     Forwarded(self.command, path_only, upstream.status_code, body)
                 )

@@ -9,6 +9,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from tests.gateway.conftest import FAST_BACKOFF, settings_for
+from tests.gateway.interposer import Action, Forward, Interposer, LoseAnswer
+from tests.gateway.sandbox_checks import task_key_counts
 
 from leadscore.gateway import build_gateway
 from leadscore.gateway.port import ContactUpdate, PropertySpec, TaskSpec
@@ -16,9 +19,6 @@ from leadscore.gateway.ratelimit import RateLimits
 from leadscore.gateway.retry import RetryPolicy
 from leadscore.sandbox import SandboxHandle, start_sandbox
 from leadscore.settings import Tier
-from tests.gateway.conftest import FAST_BACKOFF, settings_for
-from tests.gateway.interposer import Action, Forward, Interposer, LoseAnswer
-from tests.gateway.sandbox_checks import task_key_counts
 
 N = 20_000
 FAULTS = "500=0.03,502=0.02,503=0.02,504=0.01,drop=0.02,429burst=0.02x4"
@@ -92,7 +92,10 @@ def test_full_read_and_write_of_20000_contacts_under_faults(big_sandbox: Sandbox
         settings_for(big_sandbox.base_url, big_sandbox.token, Tier.unlimited),
         limits=RateLimits.for_tier(Tier.unlimited),
     ) as reader:
-        stored = {c.id: c.properties.get("leadscore_score") for c in reader.read_contacts(list(want), ["leadscore_score"])}
+        stored = {
+            c.id: c.properties.get("leadscore_score")
+            for c in reader.read_contacts(list(want), ["leadscore_score"])
+        }
     assert stored == want
 
     # No task twice, although some create answers were lost after the tasks were made.

@@ -8,16 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.gateway.conftest import GatewayFactory
+from tests.gateway.interposer import Action, Answer, Forward, Interposer, LoseAnswer, Stall
+from tests.gateway.sandbox_checks import requests_to, task_key_counts
 
-from leadscore.gateway import AuthError, GatewayError, RateLimitError, ScopeError
+from leadscore.gateway import AuthError, GatewayError, RateLimitError, ScopeError, TransientError
 from leadscore.gateway.port import ContactUpdate, PropertySpec, StageMove, TaskSpec
 from leadscore.gateway.ratelimit import RateLimits
 from leadscore.records import Contact
 from leadscore.sandbox import SandboxHandle
 from leadscore.settings import Tier
-from tests.gateway.conftest import GatewayFactory
-from tests.gateway.interposer import Action, Answer, Forward, Interposer, LoseAnswer, Stall
-from tests.gateway.sandbox_checks import applied_ids, requests_to, task_key_counts
 
 PROPS = ["email", "lifecyclestage", "hubspot_owner_id", "lastmodifieddate", "jobtitle"]
 # About 10% of requests fail (5xx, dropped connections) plus bursts of 429s.
@@ -30,7 +30,9 @@ def stamp(contact: Contact) -> str:
     return str(contact.properties["lastmodifieddate"])
 
 
-def test_list_and_search_return_every_contact_once(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_list_and_search_return_every_contact_once(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     gw = make_gateway()
     pages = list(gw.iter_contacts(PROPS))
     listed = [c for page in pages for c in page]
@@ -60,14 +62,18 @@ def test_batch_read_and_single_get(make_gateway: GatewayFactory) -> None:
     got = gw.read_contacts(ids, ["email", "jobtitle"])
     assert sorted(c.id for c in got) == sorted(set(ids) - {"424242"})
     one = got[0]
-    assert gw.get_contact(one.id, ["email"]) == Contact(one.id, gw.get_contact(one.id, ["email"]).properties)  # type: ignore[union-attr]
+    assert gw.get_contact(one.id, ["email"]) == Contact(
+        one.id, gw.get_contact(one.id, ["email"]).properties
+    )  # type: ignore[union-attr]
     by_email = gw.get_contact(str(one.properties["email"]).upper(), ["email"])
     assert by_email is not None and by_email.id == one.id
     assert gw.get_contact("424242", ["email"]) is None
     assert gw.get_contact("nobody@nowhere.example", ["email"]) is None
 
 
-def test_owners_forms_submissions_and_email_events(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_owners_forms_submissions_and_email_events(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     added = fresh.admin.add_owners(
         [{"email": "gone@example.com", "firstName": "Gone", "lastName": "Away", "archived": True}]
     )
@@ -102,7 +108,9 @@ def test_owners_forms_submissions_and_email_events(make_gateway: GatewayFactory,
     assert all(now - 10_000 <= e.created < now for e in events)
 
 
-def test_lifecycle_stages_follow_the_property_options(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_lifecycle_stages_follow_the_property_options(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     stages = make_gateway().lifecycle_stages()
     raw = httpx.get(
         f"{fresh.base_url}/crm/v3/properties/contacts/lifecyclestage",
@@ -113,16 +121,22 @@ def test_lifecycle_stages_follow_the_property_options(make_gateway: GatewayFacto
     assert stages.index("lead") < stages.index("customer")
 
 
-def test_ensure_properties_creates_what_is_missing_once(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_ensure_properties_creates_what_is_missing_once(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     gw = make_gateway()
     gw.ensure_properties([SCORE, REASONS])
     gw.ensure_properties([SCORE, REASONS])
     creates = [e for e in fresh.admin.requests(method="POST") if "/properties/" in e["path"]]
     assert len(creates) == 4  # group, two contact properties, the task key property: once each
     headers = {"Authorization": f"Bearer {fresh.token}"}
-    score = httpx.get(f"{fresh.base_url}/crm/v3/properties/contacts/leadscore_score", headers=headers).json()
+    score = httpx.get(
+        f"{fresh.base_url}/crm/v3/properties/contacts/leadscore_score", headers=headers
+    ).json()
     assert (score["type"], score["groupName"]) == ("number", "leadscore")
-    reasons = httpx.get(f"{fresh.base_url}/crm/v3/properties/contacts/leadscore_reasons", headers=headers).json()
+    reasons = httpx.get(
+        f"{fresh.base_url}/crm/v3/properties/contacts/leadscore_reasons", headers=headers
+    ).json()
     assert (reasons["type"], reasons["fieldType"]) == ("string", "textarea")
     key = httpx.get(f"{fresh.base_url}/crm/v3/properties/tasks/leadscore_task_key", headers=headers)
     assert key.status_code == 200
@@ -154,10 +168,19 @@ def test_batch_update_reports_each_contact_and_one_bad_record_spares_its_neighbo
     )
 
 
-def test_whole_batch_400_is_bisected_to_the_culprit(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_whole_batch_400_is_bisected_to_the_culprit(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     def reject_batches_with_poison(method: str, path: str, body: bytes) -> Action:
         if path.endswith("/batch/update") and b'"1077"' in body:
-            return Answer(400, {"status": "error", "message": "Property values were not valid", "category": "VALIDATION_ERROR"})
+            return Answer(
+                400,
+                {
+                    "status": "error",
+                    "message": "Property values were not valid",
+                    "category": "VALIDATION_ERROR",
+                },
+            )
         return Forward()
 
     with Interposer(fresh.base_url, reject_batches_with_poison) as proxy:
@@ -178,7 +201,12 @@ def test_backward_stage_moves_clear_then_set_in_separate_later_requests(
     make_gateway: GatewayFactory, fresh: SandboxHandle
 ) -> None:
     gw = make_gateway()
-    gw.move_stages([StageMove("1010", "customer", backward=False), StageMove("1011", "customer", backward=False)])
+    gw.move_stages(
+        [
+            StageMove("1010", "customer", backward=False),
+            StageMove("1011", "customer", backward=False),
+        ]
+    )
     before = len(fresh.admin.requests())
     report = gw.move_stages(
         [
@@ -213,7 +241,9 @@ def _tasks(n: int, prefix: str = "sql") -> list[TaskSpec]:
     ]
 
 
-def test_tasks_are_created_once_per_key_and_associated(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_tasks_are_created_once_per_key_and_associated(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     gw = make_gateway()
     gw.ensure_properties([])
     first = gw.create_tasks(_tasks(3))
@@ -253,7 +283,9 @@ def test_a_create_whose_answer_is_lost_is_not_repeated(
     assert task_key_counts(fresh) == {f"lost:{1001 + i}": 1 for i in range(5)}
 
 
-def test_wrong_token_is_a_one_line_auth_error_without_the_token(make_gateway: GatewayFactory) -> None:
+def test_wrong_token_is_a_one_line_auth_error_without_the_token(
+    make_gateway: GatewayFactory,
+) -> None:
     token = "pat-na1-deadbeef-0000-1111-2222-333344445555"
     gw = make_gateway(token=token)
     with pytest.raises(AuthError) as info:
@@ -273,7 +305,9 @@ def test_missing_scope_names_the_scope(make_gateway: GatewayFactory, fresh: Sand
                     "status": "error",
                     "message": "This app hasn't been granted all required scopes to make this call.",
                     "category": "MISSING_SCOPES",
-                    "errors": [{"context": {"requiredGranularScopes": ["crm.objects.tasks.write"]}}],
+                    "errors": [
+                        {"context": {"requiredGranularScopes": ["crm.objects.tasks.write"]}}
+                    ],
                 },
             )
         return Forward()
@@ -316,7 +350,11 @@ def test_every_operation_succeeds_or_raises_a_classified_error_under_faults(
             results[name] = op()
         except GatewayError as exc:  # allowed, but must be classified
             results[name] = exc
-    unclassified = {k: v for k, v in results.items() if isinstance(v, Exception) and not isinstance(v, GatewayError)}
+    unclassified = {
+        k: v
+        for k, v in results.items()
+        if isinstance(v, Exception) and not isinstance(v, GatewayError)
+    }
     assert not unclassified
     # With retries, every one of them actually succeeded.
     assert not [k for k, v in results.items() if isinstance(v, Exception)]
@@ -332,7 +370,9 @@ def test_every_operation_succeeds_or_raises_a_classified_error_under_faults(
     # creates are reconciled by lookup instead)
     fresh.admin.set_faults(None)
     assert task_key_counts(fresh) == {f"faulty:{1001 + i}": 1 for i in range(20)}
-    assert all(fresh.admin.contact(str(1001 + i))["leadscore_score"] == "3" for i in range(0, 300, 37))
+    assert all(
+        fresh.admin.contact(str(1001 + i))["leadscore_score"] == "3" for i in range(0, 300, 37)
+    )
 
 
 def test_limiter_learns_a_lower_limit_from_headers_and_never_trips_it(
@@ -349,7 +389,9 @@ def test_limiter_learns_a_lower_limit_from_headers_and_never_trips_it(
     assert gw.stats.daily_remaining is not None and gw.stats.daily_remaining < 625_000
 
 
-def test_search_is_paced_at_five_per_second(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_search_is_paced_at_five_per_second(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     fresh.admin.set_limits("professional")
     gw = make_gateway(tier=Tier.professional, limits=RateLimits.for_tier(Tier.professional))
     started = time.monotonic()
@@ -361,7 +403,9 @@ def test_search_is_paced_at_five_per_second(make_gateway: GatewayFactory, fresh:
     assert fresh.admin.stats()["rateLimited"] == 0
 
 
-def test_daily_budget_is_respected_and_reported(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_daily_budget_is_respected_and_reported(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     fresh.admin.set_limits("starter", daily=5)
     gw = make_gateway(tier=Tier.starter, limits=RateLimits.for_tier(Tier.starter))
     for i in range(5):
@@ -374,10 +418,23 @@ def test_daily_budget_is_respected_and_reported(make_gateway: GatewayFactory, fr
     assert fresh.admin.stats()["totalRequests"] == sent  # failed fast, nothing sent
 
 
-def test_oversized_property_lists_search_ids_then_batch_read(make_gateway: GatewayFactory, fresh: SandboxHandle) -> None:
+def test_oversized_property_lists_search_ids_then_batch_read(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
     many = PROPS + [f"custom_property_number_{i:03d}" for i in range(150)]
     gw = make_gateway()
     found = [c for p in gw.iter_contacts_modified_since(0, many) for c in p]
     assert len(found) == 1500 and all("email" in c.properties for c in found)
     bodies = [json.dumps(e["body"]) for e in requests_to(fresh, "/contacts/search")]
     assert bodies and all("custom_property_number" not in b for b in bodies)
+
+
+def test_only_our_policy_retries_and_it_gives_up_after_max_retries(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
+    with Interposer(fresh.base_url, lambda m, p, b: Answer(503, {"message": "down"})) as proxy:
+        gw = make_gateway(base_url=proxy.base_url, max_retries=2)
+        with pytest.raises(TransientError, match="503"):
+            gw.get_contact("1001", ["email"])
+    assert len(proxy.seen) == 3  # one try + two retries: the SDK's urllib3 retry is off
+    assert gw.stats.retries == 2 and gw.stats.calls == 3

@@ -98,12 +98,23 @@ def test_client_errors_are_fatal(status: int, kind: type[GatewayError]) -> None:
     ("payload", "policy", "retriable"),
     [
         (
-            {"message": "You have reached your ten_secondly_rolling limit.", "policyName": "TEN_SECONDLY_ROLLING"},
+            {
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "policyName": "TEN_SECONDLY_ROLLING",
+            },
             POLICY_TEN_SECONDLY,
             True,
         ),
-        ({"message": "You have reached your daily limit.", "policyName": "DAILY"}, POLICY_DAILY, False),
-        ({"message": "You have reached your secondly limit.", "policyName": "SECONDLY"}, POLICY_SECONDLY, True),
+        (
+            {"message": "You have reached your daily limit.", "policyName": "DAILY"},
+            POLICY_DAILY,
+            False,
+        ),
+        (
+            {"message": "You have reached your secondly limit.", "policyName": "SECONDLY"},
+            POLICY_SECONDLY,
+            True,
+        ),
         ({"message": "You have reached your secondly limit."}, POLICY_SECONDLY, True),
         ({}, POLICY_TEN_SECONDLY, True),
     ],

@@ -141,7 +141,9 @@ def test_a_backend_that_ignores_filters_is_detected_as_a_loop() -> None:
     records = [Record(i, 100) for i in range(1, 401)]
 
     class Broken(FakeSearch):
-        def search(self, query: SearchQuery, after: int = 0) -> tuple[list[SearchHit[Record]], bool]:
+        def search(
+            self, query: SearchQuery, after: int = 0
+        ) -> tuple[list[SearchHit[Record]], bool]:
             hits = [SearchHit(str(r.id), r.ts, r) for r in list(self.records.values())[:200]]
             return hits, True
 

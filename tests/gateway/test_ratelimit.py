@@ -149,7 +149,9 @@ def test_tier_limits_and_header_parsing() -> None:
     assert limits.general.limit == 100
     assert limits.daily.remaining == 1234 and limits.daily.per_day == 250_000
     unlimited = RateLimits.for_tier(Tier.unlimited)
-    assert unlimited.general is None and unlimited.search is None and unlimited.daily.remaining is None
+    assert (
+        unlimited.general is None and unlimited.search is None and unlimited.daily.remaining is None
+    )
 
 
 def test_one_bundle_per_credential() -> None:

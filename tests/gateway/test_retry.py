@@ -103,7 +103,10 @@ def test_run_retries_with_the_computed_waits_and_reports_each_retry() -> None:
     result = p.run(call, on_retry=lambda e, n, w: hooks.append((type(e).__name__, n, w)))
     assert result == "ok"
     assert slept == [pytest.approx(10.0), pytest.approx(0.4)]
-    assert hooks == [("RateLimitError", 1, pytest.approx(10.0)), ("TransientError", 2, pytest.approx(0.4))]
+    assert hooks == [
+        ("RateLimitError", 1, pytest.approx(10.0)),
+        ("TransientError", 2, pytest.approx(0.4)),
+    ]
 
 
 def test_run_gives_up_after_max_retries_with_the_last_error() -> None:

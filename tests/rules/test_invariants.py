@@ -82,7 +82,7 @@ contacts = st.builds(
     st.lists(forms, max_size=5),
     st.lists(emails, max_size=12),
 )
-FAST = settings(max_examples=int(__import__("os").environ.get("RULES_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def outcome(e: Evaluation) -> tuple[object, ...]:

@@ -298,3 +298,58 @@ def test_search_operators(http: httpx.Client, sandbox: SandboxHandle) -> None:
         ]
     )
     assert all(10 <= int(sandbox.admin.contact(c)["hs_analytics_num_visits"]) <= 20 for c in busy)
+
+
+def test_date_versioned_paths_answer_like_v3(http: httpx.Client) -> None:
+    v3 = http.get("/crm/v3/objects/contacts/1001", params={"properties": "email"}).json()
+    dated = http.get("/crm/objects/2026-03/contacts/1001", params={"properties": "email"}).json()
+    assert dated == v3
+    props = http.get("/crm/properties/2026-03/contacts/lifecyclestage").json()
+    assert props["name"] == "lifecyclestage"
+    assert http.get("/crm/owners/2026-03", params={"limit": 1}).status_code == 200
+    assert http.get("/crm/v3/objects/deals").status_code == 404
+
+
+def test_watermark_search_sees_every_write_and_matches_a_full_scan(http: httpx.Client) -> None:
+    """The lastmodifieddate index must agree with scanning everyone, before and after writes."""
+
+    def ids(filters: list[dict[str, object]]) -> list[str]:
+        out: list[str] = []
+        after = 0
+        while True:
+            body = {
+                "filterGroups": [{"filters": filters}],
+                "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+                "limit": 200,
+                "after": after,
+            }
+            page = http.post("/crm/v3/objects/contacts/search", json=body).json()
+            out.extend(r["id"] for r in page["results"])
+            if "paging" not in page:
+                return out
+            after = int(page["paging"]["next"]["after"])
+
+    everyone = http.post(
+        "/crm/v3/objects/contacts/search",
+        json={
+            "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+            "limit": 200,
+            "after": 200,
+            "properties": ["lastmodifieddate"],
+        },
+    ).json()["results"]
+    watermark = everyone[0]["properties"]["lastmodifieddate"]
+    gte = [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": watermark}]
+    # NEQ on a property nobody has forces a full scan with the same meaning
+    scan = [*gte, {"propertyName": "hubspotscore", "operator": "NEQ", "value": "-1"}]
+    before = ids(gte)
+    assert before == ids(scan) and len(before) == 200
+    http.patch("/crm/v3/objects/contacts/1001", json={"properties": {"jobtitle": "Touched"}})
+    created = http.post(
+        "/crm/v3/objects/contacts", json={"properties": {"email": "wm@example.org"}}
+    ).json()
+    after = ids(gte)
+    assert after == ids(scan)
+    assert after[-2:] == ["1001", created["id"]]
+    gt = ids([{"propertyName": "lastmodifieddate", "operator": "GT", "value": watermark}])
+    assert len(gt) < len(after)

@@ -36,7 +36,9 @@ def test_ten_second_window_headers_and_429_body(sandbox: SandboxHandle, http: ht
     assert first.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000"
     assert first.headers["X-HubSpot-RateLimit-Daily"] == "250000"
     assert first.headers["X-HubSpot-RateLimit-Daily-Remaining"] == "249999"
-    statuses = [http.get("/crm/v3/objects/contacts", params={"limit": 1}).status_code for _ in range(100)]
+    statuses = [
+        http.get("/crm/v3/objects/contacts", params={"limit": 1}).status_code for _ in range(100)
+    ]
     assert statuses.count(200) == 99 and statuses[-1] == 429
     limited = http.get("/crm/v3/objects/contacts/1001")
     assert limited.status_code == 429
@@ -61,7 +63,9 @@ def test_professional_tier_and_window_rolls(sandbox: SandboxHandle, http: httpx.
     assert http.get("/crm/v3/owners").status_code == 200
 
 
-def test_search_limit_is_per_second_without_headers(sandbox: SandboxHandle, http: httpx.Client) -> None:
+def test_search_limit_is_per_second_without_headers(
+    sandbox: SandboxHandle, http: httpx.Client
+) -> None:
     sandbox.admin.set_limits("enterprise")
     results = [http.post("/crm/v3/objects/contacts/search", json={"limit": 1}) for _ in range(6)]
     codes = [r.status_code for r in results]
@@ -90,7 +94,9 @@ def test_unlimited_sends_no_limit_headers(http: httpx.Client) -> None:
 
 def _statuses(sandbox: SandboxHandle, n: int) -> list[str]:
     out = []
-    with httpx.Client(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {sandbox.token}"}) as c:
+    with httpx.Client(
+        base_url=sandbox.base_url, headers={"Authorization": f"Bearer {sandbox.token}"}
+    ) as c:
         for _ in range(n):
             try:
                 out.append(str(c.get("/crm/v3/owners", params={"limit": 1}).status_code))
@@ -143,13 +149,30 @@ def test_search_lags_writes(sandbox: SandboxHandle, http: httpx.Client) -> None:
     sandbox.admin.set_faults("searchlag=600")
 
     def find(title: str) -> list[str]:
-        body = {"filterGroups": [{"filters": [{"propertyName": "jobtitle", "operator": "EQ", "value": title}]}]}
-        return [r["id"] for r in http.post("/crm/v3/objects/contacts/search", json=body).json()["results"]]
+        body = {
+            "filterGroups": [
+                {"filters": [{"propertyName": "jobtitle", "operator": "EQ", "value": title}]}
+            ]
+        }
+        return [
+            r["id"]
+            for r in http.post("/crm/v3/objects/contacts/search", json=body).json()["results"]
+        ]
 
-    http.patch("/crm/v3/objects/contacts/1001", json={"properties": {"jobtitle": "Lag Tester"}}).raise_for_status()
-    created = http.post("/crm/v3/objects/contacts", json={"properties": {"email": "lag@example.org", "jobtitle": "Lag Tester"}})
+    http.patch(
+        "/crm/v3/objects/contacts/1001", json={"properties": {"jobtitle": "Lag Tester"}}
+    ).raise_for_status()
+    created = http.post(
+        "/crm/v3/objects/contacts",
+        json={"properties": {"email": "lag@example.org", "jobtitle": "Lag Tester"}},
+    )
     assert find("Lag Tester") == []
-    assert http.get("/crm/v3/objects/contacts/1001", params={"properties": "jobtitle"}).json()["properties"]["jobtitle"] == "Lag Tester"
+    assert (
+        http.get("/crm/v3/objects/contacts/1001", params={"properties": "jobtitle"}).json()[
+            "properties"
+        ]["jobtitle"]
+        == "Lag Tester"
+    )
     time.sleep(0.7)
     assert find("Lag Tester") == ["1001", created.json()["id"]]
 
@@ -157,12 +180,19 @@ def test_search_lags_writes(sandbox: SandboxHandle, http: httpx.Client) -> None:
 def test_request_log_and_reset(sandbox: SandboxHandle, http: httpx.Client) -> None:
     http.post(
         "/crm/v3/objects/contacts/batch/update",
-        json={"inputs": [{"id": "1001", "properties": {"jobtitle": "X", "lifecyclestage": "subscriber"}}]},
+        json={
+            "inputs": [
+                {"id": "1001", "properties": {"jobtitle": "X", "lifecyclestage": "subscriber"}}
+            ]
+        },
     )
     entry = sandbox.admin.requests(endpoint="POST /crm/v3/objects/{objectType}/batch/update")[-1]
     assert entry["method"] == "POST" and entry["path"] == "/crm/v3/objects/contacts/batch/update"
     assert entry["status"] == 200
-    assert entry["body"]["ids"] == ["1001"] and entry["body"]["propertyNames"] == ["jobtitle", "lifecyclestage"]
+    assert entry["body"]["ids"] == ["1001"] and entry["body"]["propertyNames"] == [
+        "jobtitle",
+        "lifecyclestage",
+    ]
     assert sandbox.admin.contact("1001")["jobtitle"] == "X"
     sandbox.admin.reset()
     assert sandbox.admin.requests() == []
@@ -179,7 +209,36 @@ def test_start_sandbox_validates_and_is_deterministic() -> None:
     for _ in range(2):
         with start_sandbox(contacts=30, seed=3, tier="starter", token="t0k", faults="500=0") as sb:
             assert sb.token == "t0k"
-            r = httpx.get(f"{sb.base_url}/crm/v3/objects/contacts", params={"limit": 30, "properties": "email,jobtitle"},
-                          headers={"Authorization": "Bearer t0k"})
-            emails.append([(c["properties"]["email"], c["properties"]["jobtitle"]) for c in r.json()["results"]])
+            r = httpx.get(
+                f"{sb.base_url}/crm/v3/objects/contacts",
+                params={"limit": 30, "properties": "email,jobtitle"},
+                headers={"Authorization": "Bearer t0k"},
+            )
+            emails.append(
+                [
+                    (c["properties"]["email"], c["properties"]["jobtitle"])
+                    for c in r.json()["results"]
+                ]
+            )
     assert emails[0] == emails[1] and len(emails[0]) == 30
+
+
+def test_missing_scope_is_hubspot_403_naming_the_scope(
+    sandbox: SandboxHandle, http: httpx.Client
+) -> None:
+    sandbox.admin.set_scopes(["crm.objects.contacts.read", "crm.schemas.contacts.read"])
+    assert http.get("/crm/v3/objects/contacts/1001").status_code == 200
+    assert http.post("/crm/v3/objects/contacts/search", json={}).status_code == 200
+    denied = http.patch("/crm/v3/objects/contacts/1001", json={"properties": {"jobtitle": "x"}})
+    assert denied.status_code == 403
+    body = denied.json()
+    assert body["category"] == "MISSING_SCOPES" and body["status"] == "error"
+    assert body["errors"][0]["context"] == {
+        "requiredGranularScopes": ["crm.objects.contacts.write"]
+    }
+    assert http.get("/crm/v3/owners").json()["errors"][0]["context"]["requiredGranularScopes"] == [
+        "crm.objects.owners.read"
+    ]
+    assert sandbox.admin.contact("1001")["jobtitle"] != "x"
+    sandbox.admin.reset()  # grants every scope again
+    assert http.get("/crm/v3/owners").status_code == 200

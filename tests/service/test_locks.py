@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from structlog.testing import capture_logs
 
 from leadscore.errors import ConfigError
 from leadscore.service.locks import (
@@ -19,7 +20,6 @@ from leadscore.service.locks import (
     LockError,
     PostgresAdvisoryLock,
     ProcessRunLock,
-    holding,
     run_lock_for,
 )
 
@@ -93,12 +93,13 @@ def test_file_lock_in_a_missing_unwritable_place_is_one_line(tmp_path: Path) -> 
 
 def test_process_lock_is_shared_by_instances() -> None:
     first, second = ProcessRunLock(), ProcessRunLock()
-    with holding(first) as got_first:
-        assert got_first
-        with holding(second) as got_second:
-            assert not got_second
-    with holding(second) as got_again:
-        assert got_again
+    assert first.try_acquire()
+    assert not second.try_acquire()
+    first.release()
+    second.release()  # not held: a no-op, and it must not free the first holder's lock
+    assert second.try_acquire()
+    assert not first.try_acquire()
+    second.release()
 
 
 @pytest.mark.postgres
@@ -164,3 +165,31 @@ def _eventually(attempt: Callable[[], bool], tries: int = 50) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+@pytest.mark.postgres
+def test_losing_the_advisory_lock_mid_run_is_reported(postgres_url: str) -> None:
+    lock = run_lock_for(postgres_url)
+    assert lock.try_acquire()
+    # The database drops the holder's session (a restart, a failover, an admin).
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                )
+            )
+    finally:
+        engine.dispose()
+    with capture_logs() as logs:
+        lock.release()
+    assert [(e["event"], e["log_level"]) for e in logs] == [
+        ("run lock was lost during the run", "warning")
+    ]
+    # Nothing is left held: the next run can take it.
+    assert _eventually(lock.try_acquire)
+    lock.release()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -216,3 +219,25 @@ def test_busy_port_is_one_line(metrics: ServiceMetrics) -> None:
             )
     finally:
         first.stop()
+
+
+def run_healthcheck(port: int, path: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADSCORE_", "HUBSPOT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "leadscore.service.healthcheck", path],
+        env={**env, "LEADSCORE_HTTP_PORT": str(port)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_container_healthcheck_follows_the_endpoint_status(served: Served) -> None:
+    port = int(served.base.rsplit(":", 1)[1])
+    assert run_healthcheck(port, "/healthz").returncode == 0
+    served.alive = False
+    failed = run_healthcheck(port, "/healthz")
+    assert failed.returncode == 1
+    assert failed.stderr == f"unhealthy: http://127.0.0.1:{port}/healthz answered 503\n"
+    served.hubspot.error = LeadscoreError("HubSpot unreachable")
+    assert run_healthcheck(port, "/readyz").returncode == 1

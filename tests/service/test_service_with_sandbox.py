@@ -206,3 +206,41 @@ def test_sigterm_mid_run_exits_0_and_leaves_consistent_state(tmp_path: Path) -> 
         assert resumed.outcome == "success"
         again = run_sync(settings, mode="incremental", progress=False)
         assert again.outcome == "success" and again.actions_by_kind == {}
+
+
+def test_a_run_that_outlives_the_grace_period_is_abandoned_with_exit_1(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path}/state.db"
+    # Every HubSpot call takes 2.5 s: the run cannot reach a batch boundary within 1 s.
+    with start_sandbox(contacts=20, seed=14, latency_ms=2500) as sandbox:
+        env = {**service_env(sandbox, database_url), "LEADSCORE_SHUTDOWN_GRACE_SECONDS": "1"}
+        with run_service(tmp_path, env) as service:
+            service.wait_healthy()
+            wait_until(
+                lambda: service.metric("leadscore_run_in_progress") == 1, 30, "a run to start"
+            )
+            signalled = time.monotonic()
+            assert service.stop(signal.SIGTERM, timeout=15) == 1
+            elapsed = time.monotonic() - signalled
+            log = service.log()
+    assert elapsed < 4
+    assert '"event": "shutdown grace period expired: abandoning the run in progress"' in log
+
+
+def test_cron_schedule_waits_for_its_slot_and_ctrl_c_stops_an_idle_service(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path}/state.db"
+    env = {**service_env(sandbox, database_url), "LEADSCORE_SCHEDULE_CRON": "0 3 1 1 *"}
+    with run_service(tmp_path, env) as service:
+        service.wait_healthy()
+        ready = service.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        time.sleep(1.0)  # an interval schedule would have started its first run by now
+        assert service.metric("leadscore_runs_total", outcome="success") == 0
+        assert service.metric("leadscore_run_in_progress") == 0
+        assert service.stop(signal.SIGINT, timeout=15) == 0
+        log = service.log()
+    assert '"schedule": "cron \'0 3 1 1 *\' (UTC)"' in log
+    assert '"signal": "SIGINT"' in log and '"event": "shutdown complete"' in log
+    assert '"event": "scheduled run started"' not in log
+    assert not (tmp_path / "state.db.run-lock").exists()  # no run ever took the lock

@@ -32,7 +32,7 @@ def test_migrations_build_exactly_the_declared_schema(store: StateStore) -> None
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert diff == []
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_reopening_an_up_to_date_store_keeps_its_data(store_url: str) -> None:
@@ -193,6 +193,15 @@ def test_task_ledger_tracks_planned_created_and_cancelled_tasks(store: StateStor
     store.cancel_tasks(["k2"], "fell back", now_ms=7)
     assert [(e.key, e.state) for e in store.ledger("9")] == [("k1", "created"), ("k2", "cancelled")]
     assert store.contact_states(["9"])["9"].tasks_total == 2
+    assert store.retry_contact_ids() == []
+
+
+def test_stage_clears_are_kept_until_the_stage_is_settled(store: StateStore) -> None:
+    store.record_clears([("8", "salesqualifiedlead", "marketingqualifiedlead")], now_ms=1)
+    assert store.contact_states(["8"])["8"].cleared_from == "salesqualifiedlead"
+    assert store.retry_contact_ids() == ["8"]
+    store.save_batch(1, BatchOutcome(stage_settled=["8"]), now_ms=2)
+    assert store.contact_states(["8"])["8"].cleared_from is None
     assert store.retry_contact_ids() == []
 
 

@@ -189,3 +189,25 @@ def test_an_unknown_target_stage_is_held_not_written() -> None:
     (hold,) = [a for a in plan.actions if isinstance(a, Hold)]
     assert "not a lifecycle stage" in hold.reasons[0]
     assert not any(isinstance(a, StageForward | StageBackward | CreateTask) for a in plan.actions)
+
+
+def test_a_contact_left_stageless_by_an_interrupted_backward_move_is_finished() -> None:
+    # HubSpot shows no stage: our clear landed, our set did not. The rules still want MQL.
+    contact = _contact(points="40", lifecyclestage="")
+    state = ContactState("1", cleared_from="salesqualifiedlead", tasks_total=1)
+    _, actions = _plan(contact, state)
+    (move,) = [a for a in actions if isinstance(a, StageForward)]
+    assert (move.before, move.after) == (None, "marketingqualifiedlead")
+    assert move.reasons[0].startswith("finishing an interrupted move from salesqualifiedlead")
+    assert not any(isinstance(a, CreateTask) for a in actions)
+
+
+def test_an_interrupted_clear_is_undone_when_the_rules_now_keep_the_stage() -> None:
+    contact = _contact(points="70", lifecyclestage="", hubspot_owner_id="5")
+    state = ContactState("1", cleared_from="salesqualifiedlead", tasks_total=1)
+    evaluation = MODEL.evaluate(_contact(points="70", lifecyclestage="salesqualifiedlead"), NOW)
+    plan = plan_contact(contact, evaluation, state, CTX)
+    (move,) = [a for a in plan.actions if isinstance(a, StageForward)]
+    assert move.after == "salesqualifiedlead"
+    # Back where it was: not a new crossing, so no second task.
+    assert not any(isinstance(a, CreateTask) for a in plan.actions)

@@ -18,6 +18,7 @@ from leadscore.gateway.port import (
     SubmissionRecord,
     TaskOutcome,
     TaskSpec,
+    WriteFailure,
     WriteReport,
 )
 from leadscore.records import Form
@@ -121,16 +122,71 @@ def test_backward_moves_clear_before_they_set_in_a_separate_write(
     settings: Settings, hub: FakeHubSpot, store: StateStore
 ) -> None:
     sync(settings, hub, store)
-    clears = [u for batch in hub.writes for u in batch if u.properties == {"lifecyclestage": ""}]
-    assert [u.contact_id for u in clears] == ["5"]
-    clear_write = next(i for i, b in enumerate(hub.writes) if clears[0] in b)
-    set_write = next(
-        i
+    clears = [
+        (i, u)
         for i, b in enumerate(hub.writes)
-        if any(u.contact_id == "5" and u.properties.get("lifecyclestage") == "lead" for u in b)
-    )
+        for u in b
+        if u.properties.get("lifecyclestage") == ""
+    ]
+    # The clear travels with the contact's new scores; the set follows in a later request.
+    ((clear_write, clear),) = clears
+    assert clear.contact_id == "5" and clear.properties["leadscore_total"] == "10"
+    ((set_write, update),) = [
+        (i, u)
+        for i, b in enumerate(hub.writes)
+        for u in b
+        if u.properties.get("lifecyclestage") == "lead"
+    ]
+    assert update.contact_id == "5" and update.properties == {"lifecyclestage": "lead"}
     assert clear_write < set_write
     assert hub.rejected_stage_moves == []
+    assert hub.contacts["5"]["lifecyclestage"] == "lead"
+
+
+def test_backward_stage_sets_are_pooled_into_requests_of_100(
+    settings: Settings, store: StateStore
+) -> None:
+    hub = FakeHubSpot(now_ms=T0)
+    for i in range(1, 1001):
+        # Every 10th contact sits in SQL with too few points: 100 backward moves in 10 batches.
+        stage = "salesqualifiedlead" if i % 10 == 0 else "lead"
+        hub.add_contact(str(i), points="10", lifecyclestage=stage)
+    summary = sync(settings, hub, store)
+    assert summary.actions_by_kind["stage_backward"] == 100
+    assert [len(b) for b in hub.writes] == [100] * 10 + [100]
+    assert all(u.properties == {"lifecyclestage": "lead"} for u in hub.writes[-1])
+    assert all(c["lifecyclestage"] == "lead" for c in hub.contacts.values())
+    assert store.contact_states(["10"])["10"].stage == "lead"
+    assert [a.action for a in store.audit_log(contact_id="10")] == [
+        "set_property",
+        "set_property",
+        "stage_backward",
+    ]
+
+
+def test_a_failed_stage_set_after_the_clear_is_retried_next_run(
+    settings: Settings, hub: FakeHubSpot, store: StateStore
+) -> None:
+    original = hub.update_contacts
+
+    def fail_sets(updates: Sequence[ContactUpdate]) -> WriteReport:
+        if all(u.properties == {"lifecyclestage": "lead"} for u in updates):
+            return WriteReport(
+                failed=[WriteFailure(u.contact_id, "server hiccup") for u in updates]
+            )
+        return original(updates)
+
+    hub.update_contacts = fail_sets  # type: ignore[method-assign]
+    summary = sync(settings, hub, store)
+    assert summary.outcome == "partial"
+    assert hub.contacts["5"]["lifecyclestage"] == ""  # cleared, not yet set
+    assert hub.contacts["5"]["leadscore_total"] == "10.0"  # its scores landed with the clear
+    assert "after clearing it" in store.pending_writes()["5"][0]
+    hub.update_contacts = original  # type: ignore[method-assign]
+    retry = sync(settings, hub, store)
+    assert retry.outcome == "success"
+    assert hub.contacts["5"]["lifecyclestage"] == "lead"
+    assert store.pending_writes() == {}
 
 
 def test_a_second_sync_makes_zero_writes(

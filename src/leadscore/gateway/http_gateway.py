@@ -520,7 +520,7 @@ class HttpGateway:
 
     def _create_property(self, object_type: str, definition: Mapping[str, Any]) -> None:
         self._crm_call(
-            f"create {object_type} property {definition['name']}",
+            f"create {object_type} property",
             self._crm.properties,
             "POST",
             self._endpoints.properties(object_type),

@@ -637,19 +637,31 @@ def _inactivity_test(days: int, extra: tuple[str, ...], neg: str) -> Test:
         now = ctx.now
         last = -1
         upcoming = NO_DUE
-        times: list[int] = [sub.submitted_at for sub in ctx.forms]
-        for kind in ENGAGEMENT_EMAIL_TYPES:
-            times.extend(ev.created for ev in ctx.emails_by_type.get(kind, ()))
-        for prop in extra:
-            at = read_timestamp_ms(ctx.props.get(prop))
-            if at is not None:
-                times.append(at)
-        for at in times:
-            if at <= now:
-                if at > last:
+        for sub in ctx.forms:
+            at = sub.submitted_at
+            if at > last:
+                if at <= now:
                     last = at
-            elif at < upcoming:
-                upcoming = at
+                elif at < upcoming:
+                    upcoming = at
+        by_type = ctx.emails_by_type
+        for kind in ENGAGEMENT_EMAIL_TYPES:
+            events = by_type.get(kind)
+            if events:
+                for ev in events:
+                    at = ev.created
+                    if at > last:
+                        if at <= now:
+                            last = at
+                        elif at < upcoming:
+                            upcoming = at
+        for prop in extra:
+            stamp = read_timestamp_ms(ctx.props.get(prop))
+            if stamp is not None and stamp > last:
+                if stamp <= now:
+                    last = stamp
+                elif stamp < upcoming:
+                    upcoming = stamp
         # Engagement dated in the future counts once it happens: the result may change then.
         ctx.due_at(upcoming)
         source = "last engagement"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from leadscore.rules.values import domain_in, email_domain, format_points, signe
 CAP_PREFIX = "cap: "
 INCLUDE_PREFIX = "score: "
 REASONS_MAX_CHARS = 1000
+TARGET_CACHE_SIZE = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,23 +42,14 @@ class ScoreProgram:
         contributions: list[Contribution] = []
         total = 0.0
         for name, weight in self.includes:
-            included = done[name].total
-            part = round(included * weight, 2)
-            times = "" if weight == 1 else f" x {format_points(weight)}"
-            contributions.append(
-                Contribution(
-                    f"{INCLUDE_PREFIX}{name}",
-                    part,
-                    True,
-                    f"{name} score {format_points(included)}{times}",
-                )
-            )
-            total += part
+            part_contribution = _included(name, weight, done[name].total)
+            contributions.append(part_contribution)
+            total += part_contribution.points
         group_caps = self.group_caps
         subtotals = dict.fromkeys(group_caps, 0.0) if group_caps else None
-        for rule in self.rules:
-            c = rule.apply(ctx)
-            contributions.append(c)
+        applied = [rule.apply(ctx) for rule in self.rules]
+        contributions.extend(applied)
+        for c in applied:
             points = c.points
             if points:
                 total += points
@@ -96,6 +89,18 @@ class ScoreProgram:
         return ScoreResult(self.name, self.property, total, tuple(contributions))
 
 
+@functools.lru_cache(maxsize=8192)
+def _included(name: str, weight: float, included: float) -> Contribution:
+    """The contribution of an included score (shared: totals repeat across contacts)."""
+    times = "" if weight == 1 else f" x {format_points(weight)}"
+    return Contribution(
+        f"{INCLUDE_PREFIX}{name}",
+        round(included * weight, 2),
+        True,
+        f"{name} score {format_points(included)}{times}",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Qualifier:
     """A rule-based qualification: when its condition holds the contact reaches `stage`
@@ -123,6 +128,9 @@ class StagePolicy:
     promote_from: frozenset[str] = frozenset()
     qualifiers: tuple[Qualifier, ...] = ()
     _ranks: Mapping[str, int] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _targets: dict[tuple[float, str, int], StageTarget] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     @property
     def managed(self) -> tuple[str, ...]:
@@ -151,7 +159,16 @@ class StagePolicy:
                 if met:
                     best = ranks[qualifier.stage]
                     qualified = f"qualified by rule {qualifier.name!r}: {reason}"
-        return self._explain(value, current, cur_rank, best, qualified)
+        if qualified is not None:
+            return self._explain(value, current, cur_rank, best, qualified)
+        # Same score, stage and outcome give the same target: share it across contacts.
+        key = (value, current, best)
+        target = self._targets.get(key)
+        if target is None:
+            target = self._explain(value, current, cur_rank, best, None)
+            if len(self._targets) < TARGET_CACHE_SIZE:
+                self._targets[key] = target
+        return target
 
     def _explain(
         self, value: float, current: str, cur_rank: int, best: int, qualified: str | None
@@ -314,11 +331,12 @@ class ScoringModel:
     @staticmethod
     def _reasons_text(met: Mapping[str, list[Contribution]], spec: ReasonsSpec) -> str:
         """The rule contributions with the largest points behind the reasons score."""
-        gave = [c for name in spec.sources for c in met[name]]
-        gave.sort(key=_reason_order)
-        text = "; ".join(f"{c.rule} {signed_points(c.points)}" for c in gave[: spec.count])
+        ranked = [(-abs(c.points), c.rule, c.points) for name in spec.sources for c in met[name]]
+        ranked.sort()
+        text = "; ".join([_reason_text(rule, points) for _, rule, points in ranked[: spec.count]])
         return text[:REASONS_MAX_CHARS]
 
 
-def _reason_order(c: Contribution) -> tuple[float, str]:
-    return (-abs(c.points), c.rule)
+@functools.lru_cache(maxsize=8192)
+def _reason_text(rule: str, points: float) -> str:
+    return f"{rule} {signed_points(points)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime
 
@@ -25,12 +26,19 @@ def read_number(raw: str | None) -> tuple[float | None, str | None]:
     if not text:
         return None, "empty"
     try:
-        return float(text), None
+        value = float(text)
     except ValueError:
         pass
+    else:
+        # float() also reads "nan", "inf" and "1_000"; only finite numbers are numbers here.
+        if math.isfinite(value):
+            return value, None
+        return None, f"{raw!r} is not a number"
     cleaned = text.replace(",", "").replace("_", "").replace(" ", "").lstrip("$€£¥")
     try:
-        return float(cleaned), f"{raw!r} read as {_fmt(float(cleaned))}"
+        value = float(cleaned)
+        if math.isfinite(value):
+            return value, f"{raw!r} read as {_fmt(value)}"
     except ValueError:
         pass
     m = _RANGE.match(cleaned)
@@ -39,9 +47,9 @@ def read_number(raw: str | None) -> tuple[float | None, str | None]:
         mid = (low + high) / 2
         return mid, f"{raw!r} read as {_fmt(mid)} (midpoint of the range)"
     if cleaned.endswith("+"):
-        value, _ = read_number(cleaned[:-1])
-        if value is not None:
-            return value, f"{raw!r} read as {_fmt(value)} (lower bound)"
+        bound, _ = read_number(cleaned[:-1])
+        if bound is not None:
+            return bound, f"{raw!r} read as {_fmt(bound)} (lower bound)"
     suffix = cleaned[-1:].lower()
     if suffix in _SUFFIX:
         m2 = _NUMBER.fullmatch(cleaned[:-1])
@@ -58,7 +66,7 @@ def read_timestamp_ms(raw: str | None) -> int | None:
     text = raw.strip()
     if not text:
         return None
-    if text.isdigit() or (text.startswith("-") and text[1:].isdigit()):
+    if text.isascii() and (text.isdigit() or (text[0] == "-" and text[1:].isdigit())):
         return int(text)
     try:
         if len(text) == 10:

@@ -38,6 +38,7 @@ class AdminApi:
             ("PUT", re.compile(r"^/_sandbox/faults$"), self.set_faults),
             ("PUT", re.compile(r"^/_sandbox/latency$"), self.set_latency),
             ("GET", re.compile(r"^/_sandbox/limits$"), self.get_limits),
+            ("PUT", re.compile(r"^/_sandbox/scopes$"), self.set_scopes),
             ("PUT", re.compile(r"^/_sandbox/limits$"), self.set_limits),
             ("GET", re.compile(r"^/_sandbox/contacts/(?P<id>[^/]+)$"), self.contact),
             ("GET", re.compile(r"^/_sandbox/rejected-stage-moves$"), self.rejected_moves),
@@ -107,6 +108,7 @@ class AdminApi:
         self.app.limiter.reset()
         self.app.faults.reset()
         self.app.reset_stats()
+        self.app.granted_scopes = None
         if body.get("faults") is not None:
             self.app.configure_faults(FaultSpec.parse(body["faults"]))
         return Response(200, {"status": "reset"})
@@ -210,6 +212,14 @@ class AdminApi:
         self.app.limiter.policy = policy
         self.app.limiter.reset()
         return self.get_limits(request, params)
+
+    def set_scopes(self, request: Request, params: dict[str, str]) -> Response:
+        scopes = self._body(request).get("scopes")
+        if scopes is not None and not isinstance(scopes, list):
+            return _error(400, "scopes must be a list of scope names or null")
+        self.app.granted_scopes = None if scopes is None else {str(s) for s in scopes}
+        granted = None if scopes is None else sorted(self.app.granted_scopes or ())
+        return Response(200, {"scopes": granted})
 
     def contact(self, request: Request, params: dict[str, str]) -> Response:
         portal = self.app.portal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -37,6 +38,7 @@ class ContactStore:
         self._portal = portal
         self._base_n = portal.contacts.n
         self._readers = self._build_readers()
+        self._lm_index: tuple[array[int], array[int]] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -47,6 +49,7 @@ class ContactStore:
         self.createdate = array("q", self._portal.contacts.createdate)
         self._email_index: dict[str, int] = {}  # emails of created or re-addressed contacts
         self._archived: set[int] = set()
+        self.touched: set[int] = set()  # contacts whose lastmodifieddate moved since the seed
 
     # identity -------------------------------------------------------------------
     @staticmethod
@@ -120,6 +123,31 @@ class ContactStore:
             return range(self.count)
         return (i for i in range(self.count) if i not in archived)
 
+    def modified_since(self, lower_ms: int, inclusive: bool) -> list[int]:
+        """Live contacts with lastmodifieddate >= (or >) lower_ms, without scanning everyone.
+
+        Incremental syncs search on exactly this, so it is served from a sorted index of the
+        seeded timestamps plus the (few) contacts written since.
+        """
+        order, values = self._seeded_lastmodified_index()
+        find = bisect.bisect_left if inclusive else bisect.bisect_right
+        start = find(values, lower_ms)
+        touched, archived = self.touched, self._archived
+        out = [i for i in order[start:] if i not in touched and i not in archived]
+        lm = self.lastmodified
+        for i in touched:
+            if i not in archived and (lm[i] >= lower_ms if inclusive else lm[i] > lower_ms):
+                out.append(i)
+        return out
+
+    def _seeded_lastmodified_index(self) -> tuple[array[int], array[int]]:
+        if self._lm_index is None:
+            base = self._portal.contacts.lastmodified
+            order = array("i", sorted(range(self._base_n), key=base.__getitem__))
+            values = array("q", (base[i] for i in order))
+            self._lm_index = (order, values)
+        return self._lm_index
+
     # writing -----------------------------------------------------------------------
     def set(self, idx: int, name: str, value: str | None) -> None:
         """Store a value as is (validation is the caller's job)."""
@@ -131,6 +159,7 @@ class ContactStore:
     def touch(self, idx: int, now_ms: int) -> None:
         """Bump lastmodifieddate; it never goes backwards, and two writes never share it."""
         self.lastmodified[idx] = max(now_ms, self.lastmodified[idx] + 1)
+        self.touched.add(idx)
 
     def create(self, now_ms: int) -> int:
         """A new, empty contact; the caller sets its properties."""
@@ -138,6 +167,7 @@ class ContactStore:
         self.count += 1
         self.lastmodified.append(now_ms)
         self.createdate.append(now_ms)
+        self.touched.add(idx)
         return idx
 
     def archive(self, idx: int) -> None:

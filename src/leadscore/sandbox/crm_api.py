@@ -9,6 +9,7 @@ from typing import Any
 from leadscore.sandbox import hubspot_errors as errs
 from leadscore.sandbox.crm_search import (
     SearchError,
+    SearchRequest,
     compile_groups,
     parse_search,
     query_predicate,
@@ -22,7 +23,12 @@ from leadscore.sandbox.portal_state import (
     TASK_TO_CONTACT,
     SandboxPortal,
 )
-from leadscore.sandbox.property_catalog import PropertyDef, iso_from_ms, valid_new_property_name
+from leadscore.sandbox.property_catalog import (
+    PropertyDef,
+    iso_from_ms,
+    parse_time_ms,
+    valid_new_property_name,
+)
 from leadscore.sandbox.routing import Call, Router, crm_pattern
 
 DEFAULT_CONTACT_PROPERTIES = (
@@ -71,13 +77,20 @@ def _contact_json(
 ) -> dict[str, Any]:
     get = getter or portal.contacts.get
     store = portal.contacts
+    created = iso_from_ms(store.createdate[idx])
+    updated = iso_from_ms(
+        lastmodified_ms if lastmodified_ms is not None else store.lastmodified[idx]
+    )
+    # The two timestamps are also properties; format them once per record.
+    known = {"createdate": created, "lastmodifieddate": updated}
+    properties = {}
+    for n in names:
+        properties[n] = known[n] if n in known and not store.has_overlay(n) else get(idx, n)
     return {
         "id": store.id_of(idx),
-        "properties": {n: get(idx, n) for n in names},
-        "createdAt": iso_from_ms(store.createdate[idx]),
-        "updatedAt": iso_from_ms(
-            lastmodified_ms if lastmodified_ms is not None else store.lastmodified[idx]
-        ),
+        "properties": properties,
+        "createdAt": created,
+        "updatedAt": updated,
         "archived": False,
     }
 
@@ -324,6 +337,14 @@ def _create_one(
     return int(task.id) - 90_000_000_001, None
 
 
+def _created_names(call: Call, object_type: str, idx: int, item: dict[str, Any]) -> list[str]:
+    """A create answers with the properties sent plus those the portal filled in by default."""
+    sent = list(item.get("properties") or {})
+    if object_type == "tasks":
+        return _requested(call, object_type, [*sent, *call.portal.tasks.tasks[idx].properties])
+    return _requested(call, object_type, [*sent, "lifecyclestage"])
+
+
 def create_object(call: Call) -> Response:
     object_type = _object_type(call)
     body = _body(call)
@@ -333,7 +354,7 @@ def create_object(call: Call) -> Response:
     if idx is None:
         assert isinstance(problem, Response)
         return problem
-    names = _requested(call, object_type, list(body.get("properties") or {}))
+    names = _created_names(call, object_type, idx, body)
     return Response(201, _record_json(call, object_type, idx, names))
 
 
@@ -513,7 +534,7 @@ def batch_create(call: Call) -> Response:
                 )
             )
             continue
-        names = _requested(call, object_type, list(item.get("properties") or {}))
+        names = _created_names(call, object_type, idx, item)
         results.append(_record_json(call, object_type, idx, names))
     if errors and not results:
         # Nothing could be created: HubSpot answers with the first input's error.
@@ -537,7 +558,6 @@ def search_objects(call: Call) -> Response:
         req = parse_search(body, len(raw))
     except SearchError as exc:
         return errs.bad_request(str(exc))
-    portal = call.portal
     names = _requested(call, object_type, req.properties)
     try:
         if object_type == "contacts":
@@ -550,12 +570,11 @@ def search_objects(call: Call) -> Response:
     out: dict[str, Any] = {"total": total, "results": results}
     if req.after + req.limit < total:
         out["paging"] = {"next": {"after": str(req.after + req.limit)}}
-    del portal
     return Response(200, out)
 
 
 def _search_contacts(
-    call: Call, req: Any
+    call: Call, req: SearchRequest
 ) -> tuple[int, list[int], Callable[[int, list[str]], dict[str, Any]]]:
     portal = call.portal
     view = portal.contact_view
@@ -575,14 +594,13 @@ def _search_contacts(
 
     live_pred = compile_groups(req.groups, view, store.get, use_columns=True)
     stale_pred = compile_groups(req.groups, view, stale_getter, use_columns=False)
-    preds = [live_pred]
     if req.query:
         q = query_predicate(req.query, store.get, QUERY_FIELDS)
         qs = query_predicate(req.query, stale_getter, QUERY_FIELDS)
         live_pred = _and(live_pred, q)
         stale_pred = _and(stale_pred, qs)
-    del preds
-    candidates: Iterable[int] = store.live_indices()
+    indexed = _indexed_candidates(req.groups, store)
+    candidates: Iterable[int] = indexed if indexed is not None else store.live_indices()
     if stale:
         candidates = (i for i in candidates if i not in stale)
     matches = [i for i in candidates if live_pred(i)] if live_pred else list(candidates)
@@ -611,6 +629,38 @@ def _search_contacts(
     return len(matches), page, render
 
 
+def _lastmodified_lower_bound(filters: list[dict[str, Any]]) -> tuple[int, bool] | None:
+    """(bound, inclusive) when a filter group requires lastmodifieddate >= / > a value."""
+    for f in filters:
+        if f.get("propertyName") != "lastmodifieddate":
+            continue
+        op = str(f.get("operator", "EQ")).upper()
+        if op not in {"GT", "GTE", "EQ", "BETWEEN"}:
+            continue
+        ms = parse_time_ms(str(f.get("value", "")))
+        if ms is not None:
+            return ms, op != "GT"
+    return None
+
+
+def _indexed_candidates(groups: list[list[dict[str, Any]]], store: Any) -> list[int] | None:
+    """Contacts that can match at all, from the lastmodifieddate index; None means scan all.
+
+    Only a narrowing: the full predicate still runs on every candidate.
+    """
+    active = [g for g in groups if g]
+    if not active:
+        return None
+    bounds = [_lastmodified_lower_bound(g) for g in active]
+    if any(b is None for b in bounds):
+        return None
+    found: set[int] = set()
+    for bound in bounds:
+        assert bound is not None
+        found.update(store.modified_since(*bound))
+    return sorted(found)
+
+
 def _and(a: Callable[[int], bool] | None, b: Callable[[int], bool]) -> Callable[[int], bool]:
     if a is None:
         return b
@@ -618,7 +668,7 @@ def _and(a: Callable[[int], bool] | None, b: Callable[[int], bool]) -> Callable[
 
 
 def _search_tasks(
-    call: Call, req: Any
+    call: Call, req: SearchRequest
 ) -> tuple[int, list[int], Callable[[int, list[str]], dict[str, Any]]]:
     portal = call.portal
     tasks = portal.tasks

@@ -53,6 +53,23 @@ def unauthorized() -> Response:
     return error(401, AUTH_MESSAGE, "INVALID_AUTHENTICATION")
 
 
+def missing_scopes(scopes: list[str]) -> Response:
+    """403 for a token without a required scope, naming the scope as HubSpot does."""
+    body = error_body(
+        "This app hasn't been granted all required scopes to make this call. Read more about "
+        "required scopes here: https://developers.hubspot.com/scopes.",
+        "MISSING_SCOPES",
+        errors=[
+            {
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredGranularScopes": scopes},
+            }
+        ],
+    )
+    body["links"] = {"scopes": "https://developers.hubspot.com/scopes"}
+    return Response(403, body)
+
+
 def not_found(message: str = "resource not found") -> Response:
     return error(404, message, "OBJECT_NOT_FOUND")
 

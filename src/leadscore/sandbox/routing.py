@@ -69,3 +69,21 @@ class Router:
                 continue
             return route, m.groupdict(), False
         return None, {}, wrong_method
+
+
+def required_scope(endpoint: str, params: dict[str, str]) -> str:
+    """The private-app scope HubSpot checks for an endpoint (one per endpoint here)."""
+    method, path = endpoint.split(" ", 1)
+    write = method in {"POST", "PATCH", "PUT", "DELETE"} and not path.endswith(
+        ("/search", "/batch/read")
+    )
+    if path.startswith("/crm/v3/properties"):
+        return f"crm.schemas.contacts.{'write' if write else 'read'}"
+    if path.startswith("/crm/v3/owners"):
+        return "crm.objects.owners.read"
+    if path.startswith(("/marketing/v3/forms", "/form-integrations/")):
+        return "forms"
+    if path.startswith("/email/public/v1/"):
+        return "content"
+    # Tasks, like other engagements, are reached through the contacts scopes.
+    return f"crm.objects.contacts.{'write' if write else 'read'}"

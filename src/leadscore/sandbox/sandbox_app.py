@@ -15,7 +15,7 @@ from leadscore.sandbox.faults import FaultInjector, FaultSpec
 from leadscore.sandbox.http_server import Request, Response
 from leadscore.sandbox.portal_state import SandboxPortal
 from leadscore.sandbox.rate_limits import LimitPolicy, RateLimiter
-from leadscore.sandbox.routing import Call, Router
+from leadscore.sandbox.routing import Call, Route, Router, required_scope
 
 REQUEST_LOG_SIZE = 20_000
 _BODY_KEEP = 4_000
@@ -119,6 +119,7 @@ class SandboxApp:
         self.faults = FaultInjector(faults, seed)
         self.portal.search_lag_ms = faults.search_lag_ms
         self.latency_ms = latency_ms
+        self.granted_scopes: set[str] | None = None  # None: the token has every scope
         self.base_url = ""
         self.router = Router()
         crm_api.register(self.router)
@@ -155,21 +156,25 @@ class SandboxApp:
                 "METHOD_NOT_ALLOWED" if wrong_method else "OBJECT_NOT_FOUND",
             )
         else:
-            response, fault = await self._serve(route.kind, route.handler, request, params, notes)
+            response, fault = await self._serve(route, request, params, notes)
         status = response.status if response is not None else 0
         self._record(request, endpoint, status, started, notes, fault)
         return response
 
     async def _serve(
         self,
-        kind: str,
-        handler: Any,
+        route: Route,
         request: Request,
         params: dict[str, str],
         notes: list[dict[str, Any]],
     ) -> tuple[Response | None, str | None]:
+        kind, handler = route.kind, route.handler
         if kind != "public" and not self._authorised(request):
             return hubspot_errors.unauthorized(), None
+        if kind != "public" and self.granted_scopes is not None:
+            scope = required_scope(route.endpoint, params)
+            if scope not in self.granted_scopes:
+                return hubspot_errors.missing_scopes([scope]), None
         decision = self.faults.decide()
         delay = self.latency_ms + decision.delay_ms
         if delay:

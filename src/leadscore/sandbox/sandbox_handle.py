@@ -109,6 +109,12 @@ class SandboxAdmin:
                 body[key] = value
         return dict(self._call("PUT", "limits", json=body))
 
+    def set_scopes(self, scopes: list[str] | None) -> None:
+        """Grant only these scopes to the token (None: all); others answer 403 MISSING_SCOPES.
+        Scopes: crm.objects.contacts.read/write (contacts, tasks, associations),
+        crm.schemas.contacts.read/write (properties), crm.objects.owners.read, forms, content."""
+        self._call("PUT", "scopes", json={"scopes": scopes})
+
     def contact(self, contact_id: str) -> dict[str, str | None]:
         """Every property of one contact, read without going through the API or its limits."""
         return dict(self._call("GET", f"contacts/{contact_id}")["properties"])

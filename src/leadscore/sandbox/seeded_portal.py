@@ -6,6 +6,8 @@ million contacts with their activity take a few hundred MB; strings are rebuilt 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 import uuid
 from array import array
@@ -696,7 +698,6 @@ def generate_portal(contacts: int, seed: int, now_ms: int) -> SeededPortal:
     sub_at, sub_contact, sub_form, sub_zero = array("q"), array("i"), array("H"), array("I")
     ev_at, ev_contact, ev_type, ev_campaign = array("q"), array("i"), array("H"), array("I")
 
-    country_values = [v for v, _ in COUNTRIES]
     country_weights = [w for _, w in COUNTRIES]
     active_owner_slots = [k + 1 for k, o in enumerate(owners) if not o.archived]
     archived_owner_slots = [k + 1 for k, o in enumerate(owners) if o.archived]
@@ -707,8 +708,19 @@ def generate_portal(contacts: int, seed: int, now_ms: int) -> SeededPortal:
             [TIER_WEIGHTS[f.tier] * (3 if late and f.tier == "BOFU" else 1) for f in forms]
         )
     rand = rng.random
-    randrange = rng.randrange
-    choices = rng.choices
+
+    # int(random() * n) and bisect over cumulative weights: several times cheaper than
+    # randrange()/choices(), which matters at a million contacts.
+    def randrange(n: int) -> int:
+        return int(rand() * n)
+
+    def weighted(cumulative: list[int]) -> int:
+        return bisect.bisect_right(cumulative, rand() * cumulative[-1])
+
+    country_cum = list(itertools.accumulate(country_weights))
+    source_cum = list(itertools.accumulate(SOURCE_WEIGHTS))
+    stage_cum = list(itertools.accumulate(STAGE_WEIGHTS))
+    form_cum_by_stage = [list(itertools.accumulate(w)) for w in form_weights_by_stage]
     n_companies = len(company_names)
     n_first, n_last = len(FIRST_NAMES), len(LAST_NAMES)
     span_created = 720 * DAY_MS
@@ -724,11 +736,11 @@ def generate_portal(contacts: int, seed: int, now_ms: int) -> SeededPortal:
         c.industry[i] = randrange(len(INDUSTRIES))
         c.numemployees[i] = randrange(len(NUM_EMPLOYEES))
         c.annualrevenue[i] = 0 if rand() < 0.55 else int(10 ** (2 + rand() * 4))
-        c.country[i] = choices(range(len(country_values)), country_weights)[0]
-        source = choices(range(len(ANALYTICS_SOURCES)), SOURCE_WEIGHTS)[0]
+        c.country[i] = weighted(country_cum)
+        source = weighted(source_cum)
         c.source[i] = source
         c.latest_source[i] = source if rand() < 0.6 else randrange(len(ANALYTICS_SOURCES))
-        stage = 0 if rand() < 0.03 else choices(range(1, len(STAGES) + 1), STAGE_WEIGHTS)[0]
+        stage = 0 if rand() < 0.03 else weighted(stage_cum) + 1
         if spam:
             stage = 1 if rand() < 0.5 else 2
         c.stage[i] = stage
@@ -757,8 +769,8 @@ def generate_portal(contacts: int, seed: int, now_ms: int) -> SeededPortal:
             r = rand()
             n_sub = 0 if r < 0.45 else 1 if r < 0.78 else 2 if r < 0.9 else 3 + randrange(4)
         if n_sub:
-            weights = form_weights_by_stage[stage]
-            picked = choices(range(len(forms)), weights, k=n_sub)
+            form_cum = form_cum_by_stage[stage]
+            picked = [weighted(form_cum) for _ in range(n_sub)]
             first_at = recent_at = 0
             first_form = recent_form = NONE_CODE
             lo = max(created, window_start)

@@ -13,7 +13,6 @@ import fcntl
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -22,12 +21,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from leadscore.errors import ConfigError, LeadscoreError
+from leadscore.logs import get_logger
 
 # One fixed 64-bit key: every leadscore process on a database contends for the same lock.
 ADVISORY_LOCK_KEY = int.from_bytes(
     hashlib.blake2b(b"leadscore:run-lock", digest_size=8).digest(), "big", signed=True
 )
 LOCK_FILE_SUFFIX = ".run-lock"
+
+log = get_logger(__name__)
 
 
 class LockError(LeadscoreError):
@@ -91,10 +93,18 @@ class PostgresAdvisoryLock:
             self._conn = self._engine = None
         if conn is None or engine is None:
             return
-        # Closing the session releases the lock too; unlocking first keeps it explicit
-        # and tolerates a connection that already died.
-        with contextlib.suppress(sa.exc.SQLAlchemyError):
-            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
+        # Closing the session releases the lock too; unlocking first tells us whether the
+        # lock was still ours (a dropped connection loses it mid-run without notice).
+        try:
+            still_held = bool(
+                conn.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": self._key}
+                ).scalar()
+            )
+        except sa.exc.SQLAlchemyError:
+            still_held = False
+        if not still_held:
+            log.warning("run lock was lost during the run", lock=self.description)
         with contextlib.suppress(sa.exc.SQLAlchemyError):
             conn.close()
         engine.dispose()
@@ -180,17 +190,6 @@ def run_lock_for(database_url: str) -> RunLock:
         db_path = Path(url.database or "")
         return FileRunLock(db_path.with_name(db_path.name + LOCK_FILE_SUFFIX))
     return ProcessRunLock()
-
-
-@contextlib.contextmanager
-def holding(lock: RunLock) -> Iterator[bool]:
-    """Try the lock for a `with` block; yields whether it was taken and releases it after."""
-    acquired = lock.try_acquire()
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            lock.release()
 
 
 def parse_database_url(database_url: str) -> sa.URL:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
 from leadscore.logs import get_logger, register_secret
 from leadscore.service.health_server import HealthServer, ReadinessCheck, ReadinessProbe
-from leadscore.service.locks import RunLock, display_database_url, run_lock_for
+from leadscore.service.locks import display_database_url, run_lock_for
 from leadscore.service.metrics import RunFigures, ServiceMetrics
 from leadscore.service.readiness import HubSpotProbe
 from leadscore.service.scheduler import ScheduledSync, SyncJob
@@ -68,14 +68,11 @@ def serve(
     settings: Settings,
     *,
     job: SyncJob | None = None,
-    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
-    lock: RunLock | None = None,
-    stop: threading.Event | None = None,
-    on_started: Callable[[int], None] | None = None,
 ) -> ServiceExit:
-    """Run the service until SIGTERM/SIGINT (or `stop`), then shut down within the grace period.
+    """Run the service until SIGTERM/SIGINT, then shut down within the grace period.
 
-    Startup problems raise a one-line LeadscoreError before anything is served.
+    `job` replaces the incremental sync (for tests). Startup problems raise a one-line
+    LeadscoreError before anything is served.
     """
     for secret in (
         settings.hubspot_access_token,
@@ -86,9 +83,9 @@ def serve(
             register_secret(secret.get_secret_value())
     report = check_startup(settings)
 
-    stop_event = stop if stop is not None else threading.Event()
+    stop_event = threading.Event()
     metrics = ServiceMetrics()
-    run_lock = lock if lock is not None else run_lock_for(settings.database_url)
+    run_lock = run_lock_for(settings.database_url)
     scheduled = ScheduledSync(
         job=job if job is not None else incremental_sync_job(settings),
         schedule=report.schedule,
@@ -96,9 +93,7 @@ def serve(
         metrics=metrics,
         stop=stop_event,
     )
-    checks = dict(readiness_checks) if readiness_checks is not None else None
-    if checks is None:
-        checks = default_readiness_checks(settings)
+    checks = default_readiness_checks(settings)
     server = HealthServer(
         port=settings.http_port,
         metrics=metrics,
@@ -118,8 +113,6 @@ def serve(
             state_store=display_database_url(settings.database_url),
             lock=run_lock.description,
         )
-        if on_started is not None:
-            on_started(server.port)
         while not stop_event.wait(timeout=1.0):
             pass
         log.info(

@@ -157,3 +157,18 @@ class BackfillDoneRow(Base):
 
     backfill_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     contact_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class StageClearRow(Base):
+    """A contact whose stage the service cleared to move it back, until the set lands.
+
+    A run killed between the clear and the set leaves the contact with no stage; this row
+    lets the next run finish the move instead of treating the contact as stageless.
+    """
+
+    __tablename__ = "stage_clears"
+
+    contact_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    from_stage: Mapped[str] = mapped_column(String(100))
+    to_stage: Mapped[str] = mapped_column(String(100))
+    at_ms: Mapped[int] = mapped_column(BigInteger)

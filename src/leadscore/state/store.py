@@ -29,6 +29,7 @@ from leadscore.state.schema import (
     Cursor,
     PendingWriteRow,
     Run,
+    StageClearRow,
     TaskLedgerRow,
 )
 
@@ -58,6 +59,8 @@ class ContactState:
     next_due_ms: int | None = None
     open_task_key: str | None = None
     tasks_total: int = 0
+    # Stage the service cleared to move the contact back, when the set has not landed yet.
+    cleared_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,8 @@ class BatchOutcome:
     succeeded: list[str] = field(default_factory=list)  # contact ids fully written
     backfill_id: int | None = None
     backfill_done: list[str] = field(default_factory=list)
+    # Contacts whose stage is settled in HubSpot: any clear recorded for them is done with.
+    stage_settled: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,8 +436,14 @@ class StateStore:
         rows: dict[str, Any] = {}
         open_keys: dict[str, str] = {}
         totals: dict[str, int] = defaultdict(int)
+        clears: dict[str, str] = {}
+        sc = _table(StageClearRow)
         with self.engine.connect() as conn:
             for chunk in _chunks(ids):
+                clear_stmt = sa.select(sc.c.contact_id, sc.c.from_stage).where(
+                    sc.c.contact_id.in_(chunk)
+                )
+                clears.update((cid, stage) for cid, stage in conn.execute(clear_stmt).all())
                 for r in conn.execute(sa.select(c).where(c.c.contact_id.in_(chunk))).all():
                     rows[r.contact_id] = r
                 stmt = (
@@ -455,6 +466,7 @@ class StateStore:
                 next_due_ms=row.next_due_ms if row is not None else None,
                 open_task_key=open_keys.get(cid),
                 tasks_total=totals.get(cid, 0),
+                cleared_from=clears.get(cid),
             )
         return states
 
@@ -483,6 +495,7 @@ class StateStore:
                     sa.select(led.c.contact_id).where(led.c.state == "planned")
                 ).all()
             )
+            ids.update(r[0] for r in conn.execute(sa.select(_table(StageClearRow).c.contact_id)))
         return sorted(ids)
 
     def pending_writes(self) -> dict[str, tuple[str, int]]:
@@ -500,11 +513,21 @@ class StateStore:
             for chunk in _chunks(list(contact_ids)):
                 conn.execute(sa.delete(c).where(c.c.contact_id.in_(chunk)))
                 conn.execute(sa.delete(p).where(p.c.contact_id.in_(chunk)))
+                sc = _table(StageClearRow)
+                conn.execute(sa.delete(sc).where(sc.c.contact_id.in_(chunk)))
                 conn.execute(
                     sa.update(led)
                     .where(led.c.contact_id.in_(chunk), led.c.state == "planned")
                     .values(state="cancelled", error="contact no longer exists in HubSpot")
                 )
+
+    def record_clears(self, clears: Sequence[tuple[str, str, str]], now_ms: int) -> None:
+        """Remember (contact id, from stage, to stage) before clearing stages to move back."""
+        rows = [
+            {"contact_id": c, "from_stage": f, "to_stage": t, "at_ms": now_ms} for c, f, t in clears
+        ]
+        with self.engine.begin() as conn:
+            self._upsert(conn, _table(StageClearRow), rows, ["contact_id"])
 
     # --- task ledger ------------------------------------------------------------
     def plan_tasks(self, entries: Sequence[LedgerEntry], now_ms: int) -> None:
@@ -609,6 +632,9 @@ class StateStore:
                     )
                 )
             self._record_failures(conn, outcome.failed, now_ms)
+            sc = _table(StageClearRow)
+            for chunk in _chunks(outcome.stage_settled):
+                conn.execute(sa.delete(sc).where(sc.c.contact_id.in_(chunk)))
             pend = _table(PendingWriteRow)
             cleared = [c for c in outcome.succeeded if c not in outcome.failed]
             for chunk in _chunks(cleared):

@@ -1,12 +1,17 @@
-"""The applier: executes one batch of planned actions against HubSpot and records the outcome.
+"""The applier: executes planned actions against HubSpot and records the outcome.
 
-Order inside a batch: planned tasks are recorded in the ledger first (so a crash between
-creating a task and recording it cannot duplicate it), then stage clears, then one update
-carrying every property and stage set, then the tasks of contacts whose writes landed.
+Per batch of up to 100 contacts: planned tasks go into the ledger first (so a crash between
+creating a task and recording it cannot duplicate it); then ONE update request carries every
+contact's new property values plus its stage: the new stage when it moves forward, a clear
+("") when it moves backward. The backward contacts' earlier stages are set in a later, separate
+request once their clear has landed; those sets are pooled across batches into requests of
+100, so moving contacts back costs a call per 100 moves, not one per batch. Tasks are created
+when a contact's writes have all landed, and its outcome is saved to the state store then.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,15 +50,26 @@ class HubSpotWriter(Protocol):
 
 @dataclass(slots=True)
 class BatchResult:
-    """What one batch applied: counts by action kind, failed contacts, warnings."""
+    """What was applied: counts by action kind and the contacts whose writes failed."""
 
     applied: Counter[str] = field(default_factory=Counter)
     failed: dict[str, str] = field(default_factory=dict)
-    contacts: int = 0
+
+    def merge(self, other: BatchResult) -> None:
+        self.applied.update(other.applied)
+        self.failed.update(other.failed)
+
+
+def _backward(plan: ContactPlan) -> StageBackward | None:
+    for a in plan.writes:
+        if isinstance(a, StageBackward):
+            return a
+    return None
 
 
 class Applier:
-    """Writes batches of plans to HubSpot and their outcome to the state store."""
+    """Writes batches of plans to HubSpot and their outcome to the state store. Thread-safe:
+    batches (each with distinct contacts) may be applied concurrently."""
 
     def __init__(
         self,
@@ -68,16 +84,19 @@ class Applier:
         self._run_id = run_id
         self._clock = clock
         self._backfill_id = backfill_id
+        self._lock = threading.Lock()
+        # Backward contacts whose clear has landed, waiting for their stage set.
+        self._cleared: list[ContactPlan] = []
 
     def apply(self, plans: Sequence[ContactPlan]) -> BatchResult:
         """Apply up to BATCH_SIZE contact plans (each contact at most once)."""
         if len(plans) > BATCH_SIZE:
             raise ValueError(f"a batch holds at most {BATCH_SIZE} contacts, got {len(plans)}")
-        result = BatchResult(contacts=len(plans))
+        result = BatchResult()
         now = self._clock()
-        tasks = [a for p in plans for a in p.actions if isinstance(a, CreateTask)]
-        # The ledger entry must exist before anything that could lead to the task's creation.
-        new_tasks = [t for t in tasks if not t.resumed]
+        new_tasks = [
+            a for p in plans for a in p.actions if isinstance(a, CreateTask) and not a.resumed
+        ]
         if new_tasks:
             self._store.plan_tasks(
                 [
@@ -90,18 +109,14 @@ class Applier:
         if cancelled:
             self._store.cancel_tasks(cancelled, "contact no longer crosses into the stage", now)
 
-        failed: dict[str, str] = {}
         clears = [
-            ContactUpdate(p.contact_id, {STAGE_PROPERTY: ""})
+            (p.contact_id, move.before or "", move.after)
             for p in plans
-            if any(isinstance(a, StageBackward) for a in p.actions)
+            if (move := _backward(p)) is not None
         ]
-        cleared_failed: set[str] = set()
         if clears:
-            report = self._writer.update_contacts(clears)
-            for f in report.failed:
-                failed[f.contact_id] = f"clearing lifecyclestage: {f.message}"
-                cleared_failed.add(f.contact_id)
+            # Written before the clear, so a run killed before the set can finish the move.
+            self._store.record_clears(clears, now)
 
         updates: list[ContactUpdate] = []
         for p in plans:
@@ -109,21 +124,80 @@ class Applier:
             for a in p.writes:
                 if isinstance(a, SetProperty):
                     props[a.property] = a.after
-                elif isinstance(a, StageForward | StageBackward) and (
-                    p.contact_id not in cleared_failed
-                ):
+                elif isinstance(a, StageForward):
                     props[STAGE_PROPERTY] = a.after
+                elif isinstance(a, StageBackward):
+                    props[STAGE_PROPERTY] = ""  # the clear; the set follows in a later request
             if props:
                 updates.append(ContactUpdate(p.contact_id, props))
+        failed: dict[str, str] = {}
         if updates:
             report = self._writer.update_contacts(updates)
-            for f in report.failed:
-                failed.setdefault(f.contact_id, f.message)
+            failed = {f.contact_id: f.message for f in report.failed}
 
-        ready = [t for t in tasks if t.contact_id not in failed]
+        waiting = [p for p in plans if _backward(p) is not None and p.contact_id not in failed]
+        done_now = [
+            p for p in plans if not (_backward(p) is not None and p.contact_id not in failed)
+        ]
+        # Settled: written, or failed before any clear touched a stage HubSpot still holds.
+        settled = [p.contact_id for p in done_now if p.contact_id not in failed or p.current_stage]
+        self._finish(done_now, failed, set(), settled, result)
+        ready: list[ContactPlan] = []
+        with self._lock:
+            self._cleared.extend(waiting)
+            if len(self._cleared) >= BATCH_SIZE:
+                ready, self._cleared = self._cleared[:BATCH_SIZE], self._cleared[BATCH_SIZE:]
+        if ready:
+            self._set_stages(ready, result)
+        return result
+
+    def flush(self) -> BatchResult:
+        """Set the stages of every cleared contact still waiting (end of run, or stop)."""
+        result = BatchResult()
+        while True:
+            with self._lock:
+                ready, self._cleared = self._cleared[:BATCH_SIZE], self._cleared[BATCH_SIZE:]
+            if not ready:
+                return result
+            self._set_stages(ready, result)
+
+    def _set_stages(self, plans: Sequence[ContactPlan], result: BatchResult) -> None:
+        updates = []
+        for p in plans:
+            move = _backward(p)
+            assert move is not None
+            updates.append(ContactUpdate(p.contact_id, {STAGE_PROPERTY: move.after}))
+        report = self._writer.update_contacts(updates)
+        failed = {
+            f.contact_id: f"setting lifecyclestage after clearing it: {f.message}"
+            for f in report.failed
+        }
+        # Their other properties landed with the clear; only the stage is missing.
+        settled = [p.contact_id for p in plans if p.contact_id not in failed]
+        self._finish(plans, failed, set(failed), settled, result)
+
+    def _finish(
+        self,
+        plans: Sequence[ContactPlan],
+        failed: dict[str, str],
+        stage_only: set[str],
+        settled: Sequence[str],
+        result: BatchResult,
+    ) -> None:
+        """Create the tasks of contacts whose writes landed; save every contact's outcome."""
+        if not plans:
+            return
+        tasks = [
+            a
+            for p in plans
+            if p.contact_id not in failed
+            for a in p.actions
+            if isinstance(a, CreateTask)
+        ]
         ledger_updates: list[LedgerEntry] = []
         created: set[str] = set()
-        if ready:
+        if tasks:
+            owners = {t.key: t.owner_id for t in tasks}
             outcomes = self._writer.create_tasks(
                 [
                     TaskSpec(
@@ -134,64 +208,63 @@ class Applier:
                         body=t.body,
                         due_ms=t.due_ms,
                     )
-                    for t in ready
+                    for t in tasks
                 ]
             )
             for o in outcomes:
                 if o.task_id is not None and o.error is None:
                     created.add(o.key)
                     ledger_updates.append(
-                        LedgerEntry(
-                            o.key, o.contact_id, "created", _owner_of(ready, o.key), o.task_id
-                        )
+                        LedgerEntry(o.key, o.contact_id, "created", owners.get(o.key), o.task_id)
                     )
                 else:
-                    failed.setdefault(o.contact_id, f"creating task: {o.error or 'no task id'}")
+                    reason = o.error or "no task id returned"
+                    failed.setdefault(o.contact_id, f"creating the follow-up task: {reason}")
                     ledger_updates.append(
-                        LedgerEntry(
-                            o.key,
-                            o.contact_id,
-                            "planned",
-                            _owner_of(ready, o.key),
-                            None,
-                            error=o.error or "no task id returned",
-                        )
+                        LedgerEntry(o.key, o.contact_id, "planned", owners.get(o.key), error=reason)
                     )
 
         outcome = BatchOutcome(
             tasks=ledger_updates,
-            failed=failed,
+            failed=dict(failed),
             backfill_id=self._backfill_id,
+            stage_settled=list(settled),
         )
         for p in plans:
             ok = p.contact_id not in failed
+            props_landed = ok or p.contact_id in stage_only
             for a in p.writes:
                 if isinstance(a, CreateTask):
                     if a.key not in created:
                         continue
-                    outcome.audit.append(
-                        AuditEntry(
-                            a.contact_id,
-                            a.kind,
-                            None,
-                            None,
-                            f"task for {a.owner_id or 'nobody'} ({a.owner_note})",
-                            a.reasons,
-                        )
+                    entry = AuditEntry(
+                        a.contact_id,
+                        a.kind,
+                        None,
+                        None,
+                        f"task for {a.owner_id or 'nobody'} ({a.owner_note})",
+                        a.reasons,
                     )
-                elif ok:
-                    outcome.audit.append(
-                        AuditEntry(a.contact_id, a.kind, a.property, a.before, a.after, a.reasons)
+                elif ok or (props_landed and isinstance(a, SetProperty)):
+                    entry = AuditEntry(
+                        a.contact_id, a.kind, a.property, a.before, a.after, a.reasons
                     )
-                if ok or isinstance(a, CreateTask):
-                    result.applied[a.kind] += 1
-            stage = _stage_after(p) if ok else p.current_stage
+                else:
+                    continue
+                outcome.audit.append(entry)
+                result.applied[a.kind] += 1
+            if ok:
+                stage = _stage_after(p)
+            elif p.contact_id in stage_only:
+                stage = None  # cleared, not yet set: the retry sets it
+            else:
+                stage = p.current_stage
             outcome.snapshots.append(
                 ContactSnapshot(
                     p.contact_id,
                     p.email,
                     stage,
-                    written_after(p, ok),
+                    written_after(p, props_landed),
                     p.evaluation.next_due_ms,
                 )
             )
@@ -199,19 +272,14 @@ class Applier:
                 outcome.succeeded.append(p.contact_id)
                 outcome.backfill_done.append(p.contact_id)
         self._store.save_batch(self._run_id, outcome, self._clock())
-        result.failed = failed
+        result.failed.update(failed)
         if failed:
             log.warning(
-                "writes failed; retried next run", contacts=sorted(failed)[:10], count=len(failed)
+                "writes failed; retried next run",
+                count=len(failed),
+                contacts=sorted(failed)[:10],
+                first_error=next(iter(failed.values())),
             )
-        return result
-
-
-def _owner_of(tasks: Sequence[CreateTask], key: str) -> str | None:
-    for t in tasks:
-        if t.key == key:
-            return t.owner_id
-    return None
 
 
 def _stage_after(plan: ContactPlan) -> str | None:

@@ -166,12 +166,27 @@ def plan_contact(
 
     current = (contact.properties.get(STAGE_PROPERTY) or "").strip() or None
     target = evaluation.stage.stage
+    # `prior` is the stage the contact had before any half-finished move of ours: a run that
+    # died between clearing a stage and setting the earlier one left HubSpot with none.
+    prior = current
+    restoring = current is None and state.cleared_from is not None
+    if restoring:
+        prior = state.cleared_from
+        # Finish the move (or undo the clear when the rules now keep the old stage); an
+        # exclusion cannot leave a contact stageless because of a write of ours.
+        target = state.cleared_from if (evaluation.exclusion or not target) else target
     stage_reasons = (evaluation.stage.reason, *top_reasons(evaluation))
     order = ctx.stage_order
     handoff_index = order.index(ctx.handoff_stage)
     current_index = order.index(current)
+    prior_index = order.index(prior)
     moves_to = current
-    if evaluation.exclusion:
+    if restoring:
+        assert target is not None
+        reason = f"finishing an interrupted move from {prior}: {evaluation.stage.reason}"
+        actions.append(StageForward(contact.id, contact.email, current, target, (reason,)))
+        moves_to = target
+    elif evaluation.exclusion:
         # Scored, never moved or tasked. Say so whenever the plan touches the contact or
         # the rules name a different stage, so the diff explains the missing stage change.
         if actions or (target and target != current):
@@ -209,7 +224,7 @@ def plan_contact(
         handoff_index >= 0
         and moves_to != current
         and order.index(moves_to) >= handoff_index
-        and current_index < handoff_index
+        and prior_index < handoff_index
     )
     open_key = state.open_task_key
     if crosses:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import queue
+import shutil
+import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from leadscore.gateway.port import EmailEventRecord, SubmissionRecord
@@ -222,3 +227,78 @@ def _merge(a: ContactActivity, b: ContactActivity) -> ContactActivity:
         tuple(sorted(forms.values(), key=lambda f: f.submitted_at)),
         tuple(sorted(events.values(), key=lambda e: e.created)),
     )
+
+
+class ContactSpill:
+    """A scratch SQLite file holding listed contacts until their activity is in.
+
+    A full listing is latency-bound (one page after another), the activity pull is
+    rate-bound; spilling pages to disk lets both run at once without holding the portal in
+    memory. Rows are read back in listing order, 100 at a time.
+    """
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="leadscore-spill-")
+        self._path = Path(self._dir) / "contacts.db"
+        # One connection per thread that uses it: the writer (listing) and the reader.
+        self._write = sqlite3.connect(self._path, check_same_thread=False)
+        self._write.execute("PRAGMA journal_mode=OFF")
+        self._write.execute("PRAGMA synchronous=OFF")
+        self._write.execute("CREATE TABLE spill (seq INTEGER PRIMARY KEY, id TEXT, props TEXT)")
+        self.count = 0
+
+    def add(self, page: Sequence[Contact]) -> None:
+        """Append one page (listing thread)."""
+        rows = [(c.id, json.dumps(dict(c.properties), separators=(",", ":"))) for c in page]
+        self._write.executemany("INSERT INTO spill (id, props) VALUES (?, ?)", rows)
+        self._write.commit()
+        self.count += len(rows)
+
+    def batches(self, size: int) -> Iterator[list[Contact]]:
+        """Spilled contacts in listing order, `size` at a time (each id once)."""
+        seen_last = 0
+        while True:
+            rows = self._write.execute(
+                "SELECT seq, id, props FROM spill WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seen_last, size),
+            ).fetchall()
+            if not rows:
+                return
+            seen_last = rows[-1][0]
+            yield [Contact(cid, json.loads(props)) for _seq, cid, props in rows]
+
+    def close(self) -> None:
+        self._write.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> ContactSpill:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def spill_listing(
+    pages: Iterable[Sequence[Contact]], spill: ContactSpill, stop: threading.Event | None
+) -> Callable[[], None]:
+    """List every page into `spill` on a background thread; returns a join that re-raises."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for page in pages:
+                spill.add(page)
+                if stop is not None and stop.is_set():
+                    return
+        except BaseException as exc:  # re-raised by join()
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="leadscore-list", daemon=True)
+    thread.start()
+
+    def join() -> None:
+        thread.join()
+        if failure:
+            raise failure[0]
+
+    return join

@@ -9,9 +9,9 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -32,15 +32,17 @@ from leadscore.state.store import (
 from leadscore.sync.actions import ContactPlan
 from leadscore.sync.apply import BATCH_SIZE, Applier, BatchResult
 from leadscore.sync.dryrun import DryRunRenderer, OutputFormat
-from leadscore.sync.plan import PlanContext, plan_contact
+from leadscore.sync.plan import STAGE_PROPERTY, PlanContext, plan_contact
 from leadscore.sync.progress import RunProgress
 from leadscore.sync.pull import (
     ActivityView,
+    ContactSpill,
     HubSpotReader,
     batched,
     prefetch,
     pull_activity,
     rebatch,
+    spill_listing,
 )
 from leadscore.sync.scoring import Scorer
 
@@ -153,7 +155,8 @@ class _ApplyQueue:
         self.batches += 1
 
     def drain(self) -> None:
-        """Wait for every batch in flight; re-raise the first error after all have ended."""
+        """Wait for every batch in flight, then set the stages still waiting for their clear
+        to be followed; re-raise the first error after all have ended."""
         error: BaseException | None = None
         while self._inflight:
             try:
@@ -163,6 +166,9 @@ class _ApplyQueue:
         self._pool.shutdown(wait=True)
         if error is not None:
             raise error
+        rest = self._applier.flush()
+        self.applied.update(rest.applied)
+        self.failed.update(rest.failed)
 
 
 class _Run:
@@ -257,13 +263,20 @@ class _Run:
         states = states_src.contact_states(c.id for c in contacts)
         plans: list[ContactPlan] = []
         for contact in contacts:
+            state = states[contact.id]
+            scored = contact
+            if state.cleared_from and not contact.properties.get(STAGE_PROPERTY):
+                # Cleared by an interrupted run of ours: score it as the stage it had.
+                scored = replace(
+                    contact, properties={**contact.properties, STAGE_PROPERTY: state.cleared_from}
+                )
             try:
-                evaluation = self.model.evaluate(contact, self.now_ms)
+                evaluation = self.model.evaluate(scored, self.now_ms)
             except LeadscoreError as exc:
                 self.eval_failures[contact.id] = exc.message
                 log.warning("contact not scored", contact_id=contact.id, error=exc.message)
                 continue
-            plan = plan_contact(contact, evaluation, states[contact.id], self.ctx)
+            plan = plan_contact(contact, evaluation, state, self.ctx)
             if plan.warning:
                 self.warnings.append(plan.warning)
                 log.warning(
@@ -283,10 +296,11 @@ class _Run:
     def _stream_batches(self, pages: Iterator[list[Contact]]) -> Iterator[list[Contact]]:
         yield from rebatch(prefetch(pages, depth=4, stop=self.stop), BATCH_SIZE)
 
-    def run_full(self, backfill: BackfillProgress | None) -> None:
-        """Every contact, page by page (backfill, or the first sync of a portal)."""
-        props = self.model.contact_properties
-        for batch in self._stream_batches(self.reader.iter_contacts(props)):
+    def run_full(
+        self, backfill: BackfillProgress | None, contacts: Iterable[list[Contact]]
+    ) -> None:
+        """Every contact, 100 at a time (backfill, or the first sync of a portal)."""
+        for batch in contacts:
             if self._stopped():
                 return
             if backfill is not None and self.store is not None and backfill.contacts_done:
@@ -546,27 +560,38 @@ def _drive(run: _Run, writable: StateStore | None) -> None:
     forms = run.reader.list_forms()
     sink = writable if writable is not None else run.scratch
     assert sink is not None
-    activity = pull_activity(
-        run.reader,
-        sink,
-        forms,
-        run._since(cursors),
-        until_ms=run.now_ms,
-        workers=max(1, run.settings.max_concurrency // 2),
-    )
-    log.info("activity pulled", events=activity.events, submissions=activity.submissions)
     contacts_cursor = cursors.get(CONTACTS_CURSOR)
     full = run.mode == "backfill" or contacts_cursor is None
-    try:
+    with contextlib.ExitStack() as spilled:
+        join_listing: Callable[[], None] | None = None
         if full:
-            run.run_full(backfill)
-        else:
-            assert contacts_cursor is not None
-            since = contacts_cursor - run.settings.sync_lookback_seconds * 1000
-            run.run_incremental(since, activity.touched_emails)
-    finally:
-        if run.applyq is not None:
-            run.applyq.drain()
+            # List every contact while the activity is pulled (see ContactSpill).
+            spill = spilled.enter_context(ContactSpill())
+            pages = run.reader.iter_contacts(run.model.contact_properties)
+            join_listing = spill_listing(pages, spill, run.stop)
+        try:
+            activity = pull_activity(
+                run.reader,
+                sink,
+                forms,
+                run._since(cursors),
+                until_ms=run.now_ms,
+                workers=max(1, run.settings.max_concurrency // 2),
+            )
+        finally:
+            if join_listing is not None:
+                join_listing()
+        log.info("activity pulled", events=activity.events, submissions=activity.submissions)
+        try:
+            if full:
+                run.run_full(backfill, spill.batches(BATCH_SIZE))
+            else:
+                assert contacts_cursor is not None
+                since = contacts_cursor - run.settings.sync_lookback_seconds * 1000
+                run.run_incremental(since, activity.touched_emails)
+        finally:
+            if run.applyq is not None:
+                run.applyq.drain()
     if run.interrupted or writable is None:
         return
     # Every write these cursors cover is applied (failures are queued for retry).
