@@ -85,6 +85,9 @@ def child_env(base: str, db: str, tier: str) -> dict[str, str]:
         LEADSCORE_DATABASE_URL=db,
         LEADSCORE_RULES=str(RULES),
         LEADSCORE_LOG_LEVEL="WARNING",
+        # The default 300 s lookback would re-read every contact the backfill wrote minutes
+        # earlier; a scheduled sync runs long after the previous one, so keep it short here.
+        LEADSCORE_SYNC_LOOKBACK_SECONDS="10",
     )
     return env
 

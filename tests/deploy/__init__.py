@@ -1,0 +1,1 @@
+"""Tests of the deployment files: Dockerfile, .dockerignore, compose and Kubernetes manifests."""

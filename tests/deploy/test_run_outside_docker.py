@@ -60,7 +60,9 @@ def test_image_cmd_and_healthcheck_work_outside_docker(tmp_path: Path) -> None:
         with ServiceProcess(
             cmd, env=env, port=port, cwd=workdir, log_path=tmp_path / "cmd.log"
         ) as service:
-            wait_until(lambda: healthcheck(probe, env).returncode == 0, 30, "HEALTHCHECK to pass")
+            service.wait_healthy()
+            passed = healthcheck(probe, env)
+            assert passed.returncode == 0, passed.stderr
             wait_until(
                 lambda: service.metric("leadscore_runs_total", outcome="success") >= 1,
                 60,

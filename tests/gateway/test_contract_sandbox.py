@@ -13,6 +13,7 @@ from tests.gateway.interposer import Action, Answer, Forward, Interposer, LoseAn
 from tests.gateway.sandbox_checks import requests_to, task_key_counts
 
 from leadscore.gateway import AuthError, GatewayError, RateLimitError, ScopeError, TransientError
+from leadscore.gateway.http_gateway import _timestamp_ms
 from leadscore.gateway.port import ContactUpdate, PropertySpec, StageMove, TaskSpec
 from leadscore.gateway.ratelimit import RateLimits
 from leadscore.records import Contact
@@ -42,8 +43,6 @@ def test_list_and_search_return_every_contact_once(
     searched = [c for page in gw.iter_contacts_modified_since(0, PROPS) for c in page]
     assert {c.id for c in searched} == {c.id for c in listed}
     assert len(searched) == len({c.id for c in searched})
-    from leadscore.gateway.http_gateway import _timestamp_ms
-
     stamps = [_timestamp_ms(stamp(c)) for c in searched]
     assert stamps == sorted(stamps)  # type: ignore[type-var]
     # The watermark is inclusive and exact.
@@ -62,9 +61,9 @@ def test_batch_read_and_single_get(make_gateway: GatewayFactory) -> None:
     got = gw.read_contacts(ids, ["email", "jobtitle"])
     assert sorted(c.id for c in got) == sorted(set(ids) - {"424242"})
     one = got[0]
-    assert gw.get_contact(one.id, ["email"]) == Contact(
-        one.id, gw.get_contact(one.id, ["email"]).properties
-    )  # type: ignore[union-attr]
+    single = gw.get_contact(one.id, ["email"])
+    assert single is not None and single.id == one.id
+    assert single.properties["email"] == one.properties["email"]
     by_email = gw.get_contact(str(one.properties["email"]).upper(), ["email"])
     assert by_email is not None and by_email.id == one.id
     assert gw.get_contact("424242", ["email"]) is None
@@ -84,8 +83,9 @@ def test_owners_forms_submissions_and_email_events(
     assert any(not o.archived for o in owners.values())
 
     forms = gw.list_forms()
-    info = fresh.admin.info()
-    assert len(forms) == len(info["forms"]) if "forms" in info else forms
+    assert {(f.id, f.name) for f in forms} == {
+        (f["id"], f["name"]) for f in fresh.admin.info()["forms"]
+    }
     all_subs = list(gw.iter_form_submissions(forms[0].id, 0))
     assert all_subs, "the seeded portal has submissions"
     times = [s.submitted_at for s in all_subs]
@@ -438,3 +438,70 @@ def test_only_our_policy_retries_and_it_gives_up_after_max_retries(
             gw.get_contact("1001", ["email"])
     assert len(proxy.seen) == 3  # one try + two retries: the SDK's urllib3 retry is off
     assert gw.stats.retries == 2 and gw.stats.calls == 3
+
+
+@pytest.mark.parametrize("faults", ["503=1.0", "drop=1.0", "502=1.0"])
+def test_when_hubspot_keeps_failing_every_operation_raises_a_classified_error(
+    make_gateway: GatewayFactory, fresh: SandboxHandle, faults: str
+) -> None:
+    gw = make_gateway(max_retries=1)
+    gw.ensure_properties([SCORE])
+    fresh.admin.set_faults(faults)
+    now = int(time.time() * 1000)
+    operations: dict[str, Any] = {
+        "ensure_properties": lambda: gw.ensure_properties([SCORE]),
+        "iter_contacts": lambda: list(gw.iter_contacts(PROPS)),
+        "modified_since": lambda: list(gw.iter_contacts_modified_since(0, PROPS)),
+        "read_contacts": lambda: gw.read_contacts(["1001", "1002"], PROPS),
+        "get_contact": lambda: gw.get_contact("1001", PROPS),
+        "list_owners": gw.list_owners,
+        "list_forms": gw.list_forms,
+        "submissions": lambda: list(gw.iter_form_submissions("any-form", 0)),
+        "email_events": lambda: list(gw.iter_email_events(now - 86_400_000, now)),
+        "lifecycle_stages": gw.lifecycle_stages,
+        "create_tasks": lambda: gw.create_tasks(_tasks(2, prefix="down")),
+    }
+    for name, op in operations.items():
+        with pytest.raises(TransientError):
+            op()
+        assert name
+    # Writes report per contact instead of raising, so the caller can record a partial run.
+    report = gw.update_contacts([ContactUpdate("1001", {"leadscore_score": "1"})])
+    assert [(f.contact_id, f.category) for f in report.failed] == [("1001", "TRANSIENT")]
+    moved = gw.move_stages([StageMove("1001", "lead", backward=True)])
+    assert not moved.succeeded and [f.contact_id for f in moved.failed] == ["1001"]
+
+
+def test_a_batch_rejected_for_every_input_is_not_split_without_end(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
+    def reject_all_updates(method: str, path: str, body: bytes) -> Action:
+        if path.endswith("/batch/update"):
+            return Answer(
+                400,
+                {
+                    "message": "Property leadscore_nope does not exist",
+                    "category": "VALIDATION_ERROR",
+                },
+            )
+        return Forward()
+
+    with Interposer(fresh.base_url, reject_all_updates) as proxy:
+        gw = make_gateway(base_url=proxy.base_url)
+        report = gw.update_contacts(
+            [ContactUpdate(str(1001 + i), {"leadscore_nope": "1"}) for i in range(100)]
+        )
+    assert not report.succeeded
+    assert len(report.failed) == 100 and all("does not exist" in f.message for f in report.failed)
+    assert len([s for s in proxy.seen if s[2] == "Answer"]) <= 41
+
+
+def test_search_429s_are_classified_secondly_and_retried(
+    make_gateway: GatewayFactory, fresh: SandboxHandle
+) -> None:
+    fresh.admin.set_limits("professional", per_ten_seconds=None)
+    gw = make_gateway(tier=Tier.unlimited, max_retries=20)  # no local pacing: provoke them
+    found = [c for p in gw.iter_contacts_modified_since(0, ["email"]) for c in p]
+    assert len({c.id for c in found}) == 1500
+    assert fresh.admin.stats()["rateLimitedByPolicy"].get("SECONDLY", 0) == gw.stats.rate_limited
+    assert gw.stats.rate_limited > 0 and gw.stats.retries >= gw.stats.rate_limited

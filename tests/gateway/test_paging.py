@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -16,6 +18,7 @@ from leadscore.gateway.paging import (
     OffsetCursor,
     SearchHit,
     SearchQuery,
+    read_ahead,
 )
 
 
@@ -46,11 +49,12 @@ class FakeSearch:
             get = (lambda r: r.ts) if f.property == "lastmodifieddate" else (lambda r: r.id)
             op = {"GTE": int.__ge__, "GT": int.__gt__, "EQ": int.__eq__}[f.operator]
             rows = [r for r in rows if op(get(r), value)]
-        if query.sort_property == "lastmodifieddate":
-            rows.sort(key=lambda r: (r.ts, r.id))
-        else:
-            rows.sort(key=lambda r: r.id)
-        page = rows[after : after + query.limit]
+        key = (
+            (lambda r: (r.ts, r.id))
+            if query.sort_property == "lastmodifieddate"
+            else (lambda r: r.id)
+        )
+        page = heapq.nsmallest(after + query.limit, rows, key=key)[after:]
         hits = [SearchHit(str(r.id), r.ts, Record(r.id, r.ts)) for r in page]
         return hits, after + query.limit < len(rows)
 
@@ -165,3 +169,48 @@ def test_offset_cursor_uses_has_more_and_detects_repeats() -> None:
     stuck = {None: ([1], True, "o1"), "o1": ([2], True, "o1")}
     with pytest.raises(PaginationError):
         list(OffsetCursor("events").pages(lambda off: stuck[off]))
+
+
+def test_read_ahead_fetches_the_next_page_while_the_caller_works() -> None:
+    events: list[str] = []
+
+    def pages() -> Iterator[int]:
+        for n in range(3):
+            events.append(f"fetch {n}")
+            time.sleep(0.05)
+            yield n
+
+    for n in read_ahead(pages()):
+        events.append(f"start work {n}")
+        time.sleep(0.1)
+        events.append(f"end work {n}")
+    assert events.index("fetch 1") < events.index("end work 0")
+    assert events.index("fetch 2") < events.index("end work 1")
+    assert [e for e in events if e.startswith("end")] == ["end work 0", "end work 1", "end work 2"]
+
+
+def test_read_ahead_raises_where_the_error_happened_and_stops_when_closed() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        raise PaginationError("boom")
+
+    got: list[int] = []
+    with pytest.raises(PaginationError, match="boom"):
+        for n in read_ahead(failing()):
+            got.append(n)
+    assert got == [1]
+
+    produced: list[int] = []
+
+    def endless() -> Iterator[int]:
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    reader = read_ahead(endless())
+    assert next(reader) == 0
+    reader.close()
+    time.sleep(0.3)
+    assert len(produced) <= 3  # stopped after at most the page in flight

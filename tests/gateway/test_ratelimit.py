@@ -82,11 +82,19 @@ def test_remaining_lower_than_ours_counts_someone_elses_requests() -> None:
     assert limiter.delay() > 0
 
 
-def test_pause_holds_every_caller() -> None:
+def test_an_unexpected_429_fills_the_window_from_its_oldest_start_and_widens_the_margin() -> None:
     clock = FakeClock()
-    limiter = WindowLimiter("general", 100, 10.0, clock=clock)
-    limiter.pause(7.0)
-    assert limiter.acquire() == pytest.approx(7.0)
+    limiter = WindowLimiter("general", 10, 10.0, clock=clock, margin=0.2)
+    for _ in range(4):
+        limiter.acquire()
+        clock.now += 1.0
+    limiter.saturate()  # HubSpot said 429 with 6 slots free by our count
+    assert limiter.margin == pytest.approx(0.3)
+    # The next slot opens when the oldest start (t=1000) ages out: 10.3 s after it.
+    assert limiter.delay() == pytest.approx(1010.3 - 1004.0)
+    for _ in range(20):
+        limiter.saturate()
+    assert limiter.margin == pytest.approx(1.0)  # bounded at 10% of the window
 
 
 def test_limiter_is_shared_safely_by_threads() -> None:

@@ -57,6 +57,25 @@ def test_form_not_listed_in_file_matches_by_id_or_submission_name() -> None:
     assert not rule(other, "careers").met
 
 
+def test_declared_form_matches_by_name_when_the_portal_id_differs() -> None:
+    model = forms_model(
+        """
+      - {name: TOFU, each: {form_submitted: {tier: TOFU}}, points: 5}
+      - {name: demo or guide, when: {form_submitted: {form: [Request a demo, Guide], tier: TOFU}}, points: 7}
+"""
+    )
+    portal_ids = (form("guid-1", 3, name="EBOOK"), form("guid-2", 2, name="Request a demo"))
+    result = model.evaluate(contact(forms=portal_ids), NOW_MS)
+    assert rule(result, "TOFU").points == 5
+    assert rule(result, "TOFU").reason == "1 x 5: submitted 'EBOOK' (TOFU) 3 days ago"
+    assert not rule(result, "demo or guide").met
+    assert rule(result, "demo or guide").reason == (
+        "not met: no TOFU submission of form 'Request a demo' or 'Guide'"
+    )
+    guide = model.evaluate(contact(forms=(form("f-guide", 1),)), NOW_MS)
+    assert rule(guide, "demo or guide").points == 7
+
+
 def test_window_counts_whole_utc_days_and_reports_when_it_closes() -> None:
     model = forms_model(
         "      - {name: recent demo, when: {form_submitted: {form: f-demo, within_days: 30}}, points: 50}\n"

@@ -251,6 +251,8 @@ def test_explain_bad_at_and_missing_file(
     files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     rules, contact = files
+    code, _, err = run(["explain", "--rules", str(rules)], capsys)
+    assert (code, err) == (2, "error: explain: give --contact-file FILE.json (a contact dump)\n")
     code, _, err = run(
         ["explain", "--contact-file", str(contact), "--rules", str(rules), "--at", "soon"], capsys
     )

@@ -353,3 +353,27 @@ def test_watermark_search_sees_every_write_and_matches_a_full_scan(http: httpx.C
     assert after[-2:] == ["1001", created["id"]]
     gt = ids([{"propertyName": "lastmodifieddate", "operator": "GT", "value": watermark}])
     assert len(gt) < len(after)
+
+
+def test_batch_by_email_id_property(http: httpx.Client, sandbox: SandboxHandle) -> None:
+    emails = [
+        c["properties"]["email"]
+        for c in http.get("/crm/v3/objects/contacts", params={"limit": 2}).json()["results"]
+    ]
+    r = http.post(
+        "/crm/v3/objects/contacts/batch/update",
+        json={
+            "idProperty": "email",
+            "inputs": [{"id": e.upper(), "properties": {"jobtitle": "By email"}} for e in emails],
+        },
+    )
+    assert r.status_code == 200
+    assert sorted(x["id"] for x in r.json()["results"]) == ["1001", "1002"]
+    assert sandbox.admin.contact("1002")["jobtitle"] == "By email"
+    read = http.post(
+        "/crm/v3/objects/contacts/batch/read",
+        json={"idProperty": "email", "inputs": [{"id": emails[0]}], "properties": ["jobtitle"]},
+    )
+    assert read.json()["results"][0]["id"] == "1001"
+    bad = http.get("/crm/v3/objects/contacts/x", params={"idProperty": "jobtitle"})
+    assert bad.status_code == 400 and bad.json()["category"] == "VALIDATION_ERROR"

@@ -88,3 +88,34 @@ def test_v1_endpoints_through_api_request(sdk: Client, sandbox: SandboxHandle) -
         }
     )
     assert subs.status_code == 200 and len(subs.json()["results"]) == 2
+
+
+# Attributes HubSpot itself leaves out unless asked for or applicable (archived records,
+# history, calculated or currency properties, association expansion).
+_OPTIONAL = {
+    "associations",
+    "archived_at",
+    "properties_with_history",
+    "object_write_trace_id",
+    "show_currency_symbol",
+    "referenced_object_type",
+    "calculation_formula",
+}
+
+
+def _unset(model: object) -> set[str]:
+    return {a for a in model.openapi_types if getattr(model, a) is None} - _OPTIONAL  # type: ignore[attr-defined]
+
+
+def test_sdk_models_come_back_fully_populated(sdk: Client) -> None:
+    contact = sdk.crm.contacts.basic_api.get_page(limit=1, _request_timeout=T).results[0]
+    owner = sdk.crm.owners.owners_api.get_page(limit=1, _request_timeout=T).results[0]
+    prop = sdk.crm.properties.core_api.get_by_name("contacts", "lifecyclestage", _request_timeout=T)
+    group = sdk.crm.properties.groups_api.get_all("contacts", _request_timeout=T).results[0]
+    form = sdk.marketing.forms.forms_api.get_page(limit=1, _request_timeout=T).results[0]
+    task = sdk.crm.objects.tasks.basic_api.create(
+        SimplePublicObjectInputForCreate(properties={"hs_timestamp": "1795000000000"}),
+        _request_timeout=T,
+    )
+    for model in (contact, owner, prop, group, form, task, owner.teams[0], prop.options[0]):
+        assert _unset(model) == set(), type(model).__name__

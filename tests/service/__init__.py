@@ -1,0 +1,1 @@
+"""Tests of service mode: run lock, schedule, scheduler, endpoints, startup checks, `leadscore run`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 
@@ -31,17 +32,20 @@ def probe_for(sandbox: SandboxHandle, token: str, base_url: str | None = None) -
     )
 
 
-def test_accepted_credentials_make_one_read(sandbox: SandboxHandle) -> None:
+def test_accepted_credentials_make_one_read_per_check(sandbox: SandboxHandle) -> None:
     before = len(sandbox.admin.requests(path_prefix=LIFECYCLE_PATH))
-    probe_for(sandbox, sandbox.token)()
+    with closing(probe_for(sandbox, sandbox.token)) as probe:
+        probe()
+        probe()
     calls = sandbox.admin.requests(path_prefix=LIFECYCLE_PATH)[before:]
-    assert [(c["method"], c["status"]) for c in calls] == [("GET", 200)]
+    assert [(c["method"], c["status"]) for c in calls] == [("GET", 200), ("GET", 200)]
 
 
 def test_rejected_token_is_not_ready_with_the_reason(sandbox: SandboxHandle) -> None:
-    with pytest.raises(AuthError, match=r"\(401"):
-        probe_for(sandbox, "pat-na1-00000000-wrong")()
-    result = ReadinessProbe({"hubspot": probe_for(sandbox, "pat-na1-00000000-wrong")}).results()
+    with closing(probe_for(sandbox, "pat-na1-00000000-wrong")) as probe:
+        with pytest.raises(AuthError, match=r"\(401"):
+            probe()
+        result = ReadinessProbe({"hubspot": probe}).results()
     assert not result["hubspot"].ok
     assert "401" in result["hubspot"].detail
     assert "pat-na1-00000000-wrong" not in result["hubspot"].detail
@@ -51,7 +55,8 @@ def test_throttled_hubspot_still_counts_as_reachable(sandbox: SandboxHandle) -> 
     sandbox.admin.set_faults("429burst=1.0x3")
     try:
         before = len(sandbox.admin.requests(path_prefix=LIFECYCLE_PATH))
-        probe_for(sandbox, sandbox.token)()  # no exception: answered, just throttled
+        with closing(probe_for(sandbox, sandbox.token)) as probe:
+            probe()  # no exception: answered, just throttled
         calls = sandbox.admin.requests(path_prefix=LIFECYCLE_PATH)[before:]
         assert [c["status"] for c in calls] == [429]  # and no retry from a probe
     finally:
@@ -59,5 +64,8 @@ def test_throttled_hubspot_still_counts_as_reachable(sandbox: SandboxHandle) -> 
 
 
 def test_unreachable_hubspot_is_not_ready(sandbox: SandboxHandle) -> None:
-    with pytest.raises(TransientError, match="network failure"):
-        probe_for(sandbox, sandbox.token, base_url="http://127.0.0.1:1")()
+    with (
+        closing(probe_for(sandbox, sandbox.token, base_url="http://127.0.0.1:1")) as probe,
+        pytest.raises(TransientError, match="network failure"),
+    ):
+        probe()

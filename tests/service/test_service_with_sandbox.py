@@ -118,46 +118,38 @@ def test_scheduler_ticks_incremental_syncs_against_the_sandbox(
 
 
 @pytest.mark.postgres
-@pytest.mark.slow
 def test_two_run_processes_on_one_postgres_never_sync_at_once(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    # Latency stretches the first run over seconds, so both replicas' start-up ticks collide.
-    with start_sandbox(contacts=300, seed=12, latency_ms=150) as sandbox:
+    # Slow HubSpot keeps replica A's first run going while replica B starts and ticks.
+    with start_sandbox(contacts=300, seed=12, latency_ms=400) as sandbox:
         env = service_env(sandbox, postgres_url)
-        with (
-            run_service(tmp_path, env, name="replica-a") as first,
-            run_service(tmp_path, env, name="replica-b") as second,
-        ):
-            replicas = (first, second)
-            for replica in replicas:
-                replica.wait_healthy()
-
-            def ticks() -> float:
-                return sum(
-                    r.metric("leadscore_runs_total", outcome="success")
-                    + r.metric("leadscore_runs_skipped_total")
-                    for r in replicas
+        with run_service(tmp_path, env, name="replica-a") as first:
+            first.wait_healthy()
+            wait_until(lambda: first.metric("leadscore_run_in_progress") == 1, 60, "A's run")
+            with run_service(tmp_path, env, name="replica-b") as second:
+                second.wait_healthy()
+                wait_until(
+                    lambda: second.metric("leadscore_runs_skipped_total") == 1, 60, "B's tick"
                 )
-
-            # Each replica ticks once at start-up; only one of them may sync.
-            wait_until(lambda: ticks() >= 2, 60, "the start-up tick of each replica")
-            wait_until(
-                lambda: all(r.metric("leadscore_run_in_progress") == 0 for r in replicas),
-                60,
-                "runs to finish",
-            )
-            skipped = sum(r.metric("leadscore_runs_skipped_total") for r in replicas)
-            succeeded = sum(r.metric("leadscore_runs_total", outcome="success") for r in replicas)
-            assert [r.stop() for r in replicas] == [0, 0]
-            logs = first.log() + second.log()
-    runs = finished_runs(postgres_url)
-    assert len(runs) == succeeded == 1
-    assert [r.outcome for r in runs] == ["success"] * len(runs)
-    assert_never_overlapping(runs)
-    assert skipped == 1
-    assert logs.count('"event": "run skipped"') == skipped
-    assert '"reason": "another run holds the lock"' in logs
+                assert first.metric("leadscore_run_in_progress") == 1  # still A's run
+                assert second.metric("leadscore_run_in_progress") == 0
+                sandbox.admin.set_latency(0)  # let A finish
+                wait_until(
+                    lambda: first.metric("leadscore_runs_total", outcome="success") == 1,
+                    60,
+                    "A's run to finish",
+                )
+                assert second.metric("leadscore_runs_total", outcome="success") == 0
+                assert second.stop() == 0
+            assert first.stop() == 0
+            logs = {"a": first.log(), "b": second.log()}
+    [run] = finished_runs(postgres_url)
+    assert run.outcome == "success"
+    assert '"event": "run skipped"' not in logs["a"]
+    assert logs["b"].count('"event": "run skipped"') == 1
+    assert '"reason": "another run holds the lock"' in logs["b"]
+    assert '"event": "scheduled run started"' not in logs["b"]
 
 
 def test_sigterm_mid_run_exits_0_and_leaves_consistent_state(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from leadscore.cli._app import app
 from leadscore.errors import InputError
-from leadscore.rules import ScoringModel, load_model
+from leadscore.rules import Evaluation, ScoringModel, load_model
 from leadscore.rules.contact_dump import load_contact_file
 from leadscore.rules.explain import explanation_dict, model_summary_lines, render_explanation
 from leadscore.rules.values import read_timestamp_ms
@@ -45,10 +45,18 @@ def validate(rules: Path | None = RULES_OPTION) -> None:
         typer.echo(line)
 
 
+def print_explanation(evaluation: Evaluation, model: ScoringModel, *, as_json: bool) -> None:
+    """Print one evaluation rule by rule, or as JSON (shared by every form of `explain`)."""
+    if as_json:
+        typer.echo(json.dumps(explanation_dict(evaluation, model), indent=2, ensure_ascii=False))
+        return
+    render_explanation(evaluation, model, Console(highlight=False, soft_wrap=True))
+
+
 @app.command("explain")
 def explain(
-    contact_file: Path = typer.Option(
-        ...,
+    contact_file: Path | None = typer.Option(
+        None,
         "--contact-file",
         help="JSON dump of one contact: {id, properties, form_submissions, email_events}.",
     ),
@@ -59,10 +67,8 @@ def explain(
     ),
 ) -> None:
     """Score one contact and print, rule by rule, what it met and the points it got."""
+    if contact_file is None:
+        raise InputError("explain: give --contact-file FILE.json (a contact dump)")
     model = resolve_model(rules)
     contact = load_contact_file(contact_file)
-    evaluation = model.evaluate(contact, parse_now(at))
-    if as_json:
-        typer.echo(json.dumps(explanation_dict(evaluation, model), indent=2, ensure_ascii=False))
-        return
-    render_explanation(evaluation, model, Console(highlight=False, soft_wrap=True))
+    print_explanation(model.evaluate(contact, parse_now(at)), model, as_json=as_json)

@@ -12,6 +12,7 @@ import urllib3
 
 from leadscore.gateway.auth import Credential
 from leadscore.gateway.errors import (
+    POLICY_DAILY,
     POLICY_SECONDLY,
     AuthError,
     GatewayError,
@@ -116,12 +117,6 @@ class CallRunner:
 
         def on_retry(error: GatewayError, attempt: int, wait: float) -> None:
             self.stats.count_retry()
-            if isinstance(error, RateLimitError):
-                limiter = (
-                    self.limits.search if error.policy == POLICY_SECONDLY else self.limits.general
-                )
-                if limiter is not None:
-                    limiter.pause(wait)
             log.info(
                 "hubspot_retry",
                 operation=operation,
@@ -160,6 +155,9 @@ class CallRunner:
         )
         if isinstance(error, RateLimitError):
             self.stats.count_rate_limited()
+            limiter = self.limits.search if error.policy == POLICY_SECONDLY else self.limits.general
+            if limiter is not None and error.policy != POLICY_DAILY:
+                limiter.saturate()
         if isinstance(error, AuthError | ScopeError):
             log.error("hubspot_auth_failed", operation=operation, error=str(error))
         raise error
@@ -175,5 +173,5 @@ class CallRunner:
         except TRANSPORT_ERRORS as exc:
             raise classify(operation=operation, credential=self.credential.kind, exc=exc) from None
         if reply.headers:
-            self.limits.observe_headers(reply.headers)
+            self.limits.observe_headers(reply.headers, rejected=reply.status == 429)
         return reply

@@ -22,7 +22,13 @@ from leadscore.gateway.errors import (
     NotFoundError,
     ValidationError,
 )
-from leadscore.gateway.paging import AfterCursor, ModifiedSinceCursor, OffsetCursor, SearchHit
+from leadscore.gateway.paging import (
+    AfterCursor,
+    ModifiedSinceCursor,
+    OffsetCursor,
+    SearchHit,
+    read_ahead,
+)
 from leadscore.gateway.port import (
     ContactUpdate,
     EmailEventRecord,
@@ -49,6 +55,8 @@ log = get_logger("leadscore.gateway")
 
 PROPERTY_GROUP = "leadscore"
 PROPERTY_GROUP_LABEL = "Lead scoring (leadscore)"
+BISECT_BUDGET = 40
+"""Extra requests one rejected batch of 100 may spend isolating bad inputs (one costs ~14)."""
 SEARCH_BODY_LIMIT = 3_000
 """HubSpot rejects search bodies longer than this many characters."""
 
@@ -203,6 +211,9 @@ class HttpGateway:
 
     # --- contacts: reads ---------------------------------------------------------------
     def iter_contacts(self, properties: Sequence[str]) -> Iterator[list[Contact]]:
+        return read_ahead(self._list_contacts(properties))
+
+    def _list_contacts(self, properties: Sequence[str]) -> Iterator[list[Contact]]:
         path = self._endpoints.objects("contacts")
         props = ",".join(dict.fromkeys(properties))
 
@@ -224,6 +235,9 @@ class HttpGateway:
     def iter_contacts_modified_since(
         self, since_ms: int, properties: Sequence[str]
     ) -> Iterator[list[Contact]]:
+        return read_ahead(self._search_contacts(since_ms, properties))
+
+    def _search_contacts(self, since_ms: int, properties: Sequence[str]) -> Iterator[list[Contact]]:
         cursor: ModifiedSinceCursor[Contact] = ModifiedSinceCursor(since_ms)
         wanted = list(dict.fromkeys([*properties, cursor.timestamp_property, cursor.id_property]))
         path = self._endpoints.search("contacts")
@@ -564,7 +578,7 @@ class HttpGateway:
         path = self._endpoints.batch("contacts", "update")
 
         def write(chunk: list[tuple[str, Mapping[str, str]]]) -> WriteReport:
-            return self._write_chunk(operation, path, chunk)
+            return self._write_chunk(operation, path, chunk, [BISECT_BUDGET])
 
         report = WriteReport()
         for part in self._parallel(write, chunked(list(items), BATCH_LIMIT)):
@@ -572,8 +586,13 @@ class HttpGateway:
         return report
 
     def _write_chunk(
-        self, operation: str, path: str, chunk: list[tuple[str, Mapping[str, str]]]
+        self,
+        operation: str,
+        path: str,
+        chunk: list[tuple[str, Mapping[str, str]]],
+        budget: list[int],
     ) -> WriteReport:
+        """Write one batch; on a whole-batch 400/404, bisect within `budget` extra requests."""
         ids = [cid for cid, _ in chunk]
         try:
             reply = self._crm_call(
@@ -589,10 +608,17 @@ class HttpGateway:
                 return WriteReport(
                     failed=[WriteFailure(ids[0], str(err), err.status, err.category)]
                 )
+            if budget[0] < 2:
+                # So many inputs are rejected that the cause is systemic (an unknown
+                # property, say): stop splitting and report the rest as rejected.
+                return WriteReport(
+                    failed=[WriteFailure(cid, str(err), err.status, err.category) for cid in ids]
+                )
             # HubSpot rejected the whole batch for some input: bisect to isolate it.
+            budget[0] -= 2
             mid = len(chunk) // 2
-            report = self._write_chunk(operation, path, chunk[:mid])
-            report.merge(self._write_chunk(operation, path, chunk[mid:]))
+            report = self._write_chunk(operation, path, chunk[:mid], budget)
+            report.merge(self._write_chunk(operation, path, chunk[mid:], budget))
             return report
         except GatewayError as err:
             if not err.retriable:
@@ -633,7 +659,8 @@ class HttpGateway:
                 self._endpoints.association_batch_read("contacts", "tasks"),
                 body={"inputs": [{"id": cid} for cid in chunk]},
                 types=_RAW,
-                accept=lambda status: status == 404,
+                # No 404 allowance here: "no associations" comes back as a 207 entry, and
+                # taking a 404 as "no tasks" would let a wrong path duplicate every task.
             )
             for result in (reply.data or {}).get("results") or []:
                 task_ids.extend(str(t.get("toObjectId")) for t in result.get("to") or [])

@@ -7,10 +7,13 @@
   pages, and splits on hs_object_id when a page's worth of contacts share one timestamp.
 
 Every cursor refuses to repeat itself: a request it already made raises PaginationError.
+`read_ahead` runs any page iterator one page ahead of its consumer.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -215,3 +218,59 @@ def _numeric_id(value: str) -> int:
         return int(value)
     except ValueError:
         raise PaginationError(f"contacts search: non-numeric object id {value!r}") from None
+
+
+_DONE = object()
+
+
+def read_ahead(pages: Iterator[T], *, name: str = "hubspot-read-ahead") -> Iterator[T]:
+    """Yield `pages`, fetching the next page in a background thread while the caller works.
+
+    Paging is sequential (each cursor comes from the previous answer), so the request rate
+    of a read is one per round trip; overlapping the caller's processing with the next
+    request keeps it there instead of round trip + processing time. Errors surface at the
+    page where they happened. Closing early stops after the page in flight.
+    """
+    slots: queue.Queue[object] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        slots.put(page, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            _offer(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            _offer(exc)
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    def _offer(item: object) -> None:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name=name, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)

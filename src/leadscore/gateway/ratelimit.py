@@ -84,7 +84,6 @@ class WindowLimiter:
         self._margin = max(0.05, 0.02 * interval) if margin is None else margin
         self._clock = clock or SystemClock()
         self._starts: deque[float] = deque()
-        self._paused_until = 0.0
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
 
@@ -95,6 +94,10 @@ class WindowLimiter:
     @property
     def interval(self) -> float:
         return self._interval
+
+    @property
+    def margin(self) -> float:
+        return self._margin
 
     def _span(self) -> float:
         return self._interval + self._margin
@@ -112,8 +115,6 @@ class WindowLimiter:
 
     def _delay_locked(self, now: float) -> float:
         self._expire(now)
-        if self._paused_until > now:
-            return self._paused_until - now
         if len(self._starts) < self._limit:
             return 0.0
         # The slot frees when the oldest start of the last `limit` ages out.
@@ -133,11 +134,21 @@ class WindowLimiter:
             self._clock.sleep(wait)
             waited += wait
 
-    def pause(self, seconds: float) -> None:
-        """Hold every caller for `seconds` (after a 429: the window is full server-side)."""
+    def saturate(self) -> None:
+        """HubSpot answered 429 although we thought a slot was free: our clock runs ahead.
+
+        Count the window as full from its oldest start (so the next slot opens when that one
+        ages out, not a whole window later) and widen the margin a little, so the skew
+        between our send times and HubSpot's arrival times is absorbed from now on.
+        """
         with self._lock:
-            until = self._clock.monotonic() + seconds
-            self._paused_until = max(self._paused_until, until)
+            now = self._clock.monotonic()
+            self._expire(now)
+            missing = self._limit - len(self._starts)
+            if missing > 0:
+                oldest = self._starts[0] if self._starts else now
+                self._starts.extendleft([oldest] * missing)
+            self._margin = min(self._margin + 0.01 * self._interval, 0.1 * self._interval)
 
     def observe(self, limit: int | None, remaining: int | None, interval: float | None) -> None:
         """Tighten to what HubSpot reports: a lower max, or fewer requests remaining."""
@@ -239,8 +250,12 @@ class RateLimits:
         )
         return cls(general, search, DailyBudget(limits.per_day, clock=clock))
 
-    def observe_headers(self, headers: Mapping[str, str]) -> None:
-        """Tighten the limiters from X-HubSpot-RateLimit-* response headers."""
+    def observe_headers(self, headers: Mapping[str, str], *, rejected: bool = False) -> None:
+        """Tighten the limiters from X-HubSpot-RateLimit-* response headers.
+
+        On a 429 (`rejected`) the window headers only say "full"; `WindowLimiter.saturate`
+        handles that, so only the daily figures are taken.
+        """
         lowered = {k.lower(): v for k, v in headers.items()}
 
         def number(name: str) -> int | None:
@@ -252,7 +267,7 @@ class RateLimits:
             except ValueError:
                 return None
 
-        if self.general is not None:
+        if self.general is not None and not rejected:
             interval_ms = number("x-hubspot-ratelimit-interval-milliseconds")
             self.general.observe(
                 number("x-hubspot-ratelimit-max"),

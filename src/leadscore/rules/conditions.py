@@ -104,10 +104,13 @@ class ConditionCompiler:
 
     def __init__(self, scope: ConditionScope) -> None:
         self.scope = scope
-        self._ids_by_name = {f.name.casefold(): f.id for f in scope.forms}
-        self._known_ids = {f.id for f in scope.forms}
+        # Rules may name a declared form by its id or its name (case-insensitive).
+        self._forms_by_ref = {f.name.casefold(): f for f in scope.forms} | {
+            f.id.casefold(): f for f in scope.forms
+        }
         self._form_names = {f.id: f.name for f in scope.forms}
         self._form_tiers = {f.id: f.tier for f in scope.forms}
+        self._tiers_by_name = {f.name.casefold(): f.tier for f in scope.forms}
 
     # --- entry point ----------------------------------------------------------
     def compile(self, node: Field) -> Condition:
@@ -396,20 +399,20 @@ class ConditionCompiler:
     def _form_finder(
         self, opts: Mapping[str, Field], window: int | None
     ) -> tuple[ActivityFinder, str]:
-        ids: set[str] | None = None
-        names: set[str] = set()
+        declared: list[FormSpec] | None = None  # forms from `forms:` that match
+        undeclared: list[str] = []  # other form ids or names, matched as given
         what = "form submission"
         if "form" in opts:
-            ids, shown = set(), []
+            declared, shown = [], []
             for item in opts["form"].items(allow_scalar=True):
                 ref = item.text()
-                form_id = self._ids_by_name.get(ref.casefold())
-                if form_id is not None:
-                    ids.add(form_id)
+                spec = self._forms_by_ref.get(ref.casefold())
+                if spec is not None:
+                    declared.append(spec)
+                    shown.append(repr(spec.name))
                 else:
-                    ids.add(ref)
-                    names.add(ref.casefold())
-                shown.append(repr(self._form_names.get(form_id or ref, ref)))
+                    undeclared.append(ref)
+                    shown.append(repr(ref))
             what = f"submission of form {' or '.join(shown)}"
         if "tier" in opts:
             tiers = []
@@ -422,15 +425,23 @@ class ConditionCompiler:
                 if not any(f.tier == tier for f in self.scope.forms):
                     raise item.error(f"no form under `forms` has tier {tier}")
                 tiers.append(tier)
-            tier_ids = {f.id for f in self.scope.forms if f.tier in tiers}
-            ids = tier_ids if ids is None else ids & tier_ids
-            what = f"{'/'.join(tiers)} form submission" + (
-                what[len("submission") :] if "form" in opts else ""
+            # A tier only exists on declared forms: a form that is not declared has none.
+            pool = self.scope.forms if declared is None else tuple(declared)
+            declared = [f for f in pool if f.tier in tiers]
+            undeclared = []
+            tier_text = "/".join(tiers)
+            what = f"{tier_text} {what}" if "form" in opts else f"{tier_text} form submission"
+        accepted: frozenset[str] | None = None
+        accepted_names: frozenset[str] = frozenset()
+        if declared is not None:
+            # A submission matches by form id, or by the form name the gateway attached.
+            accepted = frozenset([*(f.id for f in declared), *undeclared])
+            accepted_names = frozenset(
+                [*(f.name.casefold() for f in declared), *(u.casefold() for u in undeclared)]
             )
-        accepted = frozenset(ids) if ids is not None else None
-        accepted_names = frozenset(names)
         form_names = self._form_names
         form_tiers = self._form_tiers
+        tiers_by_name = self._tiers_by_name
 
         def find(ctx: Ctx) -> list[tuple[int, object]]:
             out: list[tuple[int, object]] = []
@@ -456,7 +467,7 @@ class ConditionCompiler:
         def label(ctx: Ctx, record: object) -> str:
             assert isinstance(record, FormSubmission)
             name = form_names.get(record.form_id) or record.form_name or record.form_id
-            tier = form_tiers.get(record.form_id)
+            tier = form_tiers.get(record.form_id) or tiers_by_name.get(name.casefold())
             tier_text = f" ({tier})" if tier else ""
             return f"submitted {name!r}{tier_text} {days_ago(ctx.now, record.submitted_at)}"
 
@@ -550,8 +561,9 @@ class ConditionCompiler:
                     answer = (wanted, f"{domain} is {what}")
                 else:
                     answer = (not wanted, f"{domain} is not {what}")
-                if len(answers) < ANSWER_CACHE_SIZE:
-                    answers[domain] = answer
+                if len(answers) >= ANSWER_CACHE_SIZE:
+                    answers.clear()
+                answers[domain] = answer
             return answer
 
         # Not cached by `reads` (every email differs); the answer is cached by domain.

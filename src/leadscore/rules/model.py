@@ -11,7 +11,7 @@ from leadscore.records import Contact
 from leadscore.rules.conditions import FormSpec
 from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult, StageTarget
 from leadscore.rules.runtime import NO_DUE, Ctx, RuleProgram, Test, clip
-from leadscore.rules.values import domain_in, email_domain, format_points, signed_points
+from leadscore.rules.values import domain_in, format_points, signed_points
 
 # Contributions the engine adds itself (not rules): caps and included scores.
 CAP_PREFIX = "cap: "
@@ -166,8 +166,9 @@ class StagePolicy:
         target = self._targets.get(key)
         if target is None:
             target = self._explain(value, current, cur_rank, best, None)
-            if len(self._targets) < TARGET_CACHE_SIZE:
-                self._targets[key] = target
+            if len(self._targets) >= TARGET_CACHE_SIZE:
+                self._targets.clear()
+            self._targets[key] = target
         return target
 
     def _explain(
@@ -218,7 +219,7 @@ class ExclusionPolicy:
         if current in self.protected_stages:
             return f"stage {current} is protected"
         if self.employee_domains or self.partner_domains:
-            domain = email_domain(ctx.props.get("email"))
+            domain = ctx.domain
             if domain_in(domain, self.employee_domains):
                 return f"employee domain {domain}"
             if domain_in(domain, self.partner_domains):

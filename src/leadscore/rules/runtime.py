@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -158,7 +159,7 @@ def clip(points: float, low: float | None, high: float | None) -> float:
     return points
 
 
-class RuleProgram:
+class RuleProgram(abc.ABC):
     """One compiled rule: turns a contact context into its Contribution."""
 
     __slots__ = ("_cache", "group", "high", "kind", "low", "name", "not_met", "spec_text")
@@ -181,8 +182,9 @@ class RuleProgram:
         self.not_met = Contribution(name, 0.0, False, f"not met: {spec_text}", group)
         self._cache: dict[tuple[float, str], Contribution] = {}
 
+    @abc.abstractmethod
     def apply(self, ctx: Ctx) -> Contribution:
-        raise TypeError(f"{type(self).__name__} does not implement apply")
+        """This rule's contribution for one contact."""
 
     def _met(self, points: float, reason: str) -> Contribution:
         key = (points, reason)
@@ -208,9 +210,11 @@ class RuleProgram:
     def _remember(self, key: tuple[float, str], made: Contribution) -> None:
         # Contributions are immutable and most reasons repeat across contacts (the same
         # industry, the same band), so sharing them saves most of the per-contact cost.
-        # Bounded so a model over free-text values cannot grow without limit.
-        if len(self._cache) < CONTRIBUTION_CACHE_SIZE:
-            self._cache[key] = made
+        # Bounded so a model over free-text values cannot grow without limit; emptied when
+        # full so a long-running service keeps caching what repeats today.
+        if len(self._cache) >= CONTRIBUTION_CACHE_SIZE:
+            self._cache.clear()
+        self._cache[key] = made
 
 
 class WhenRule(RuleProgram):
@@ -262,8 +266,9 @@ class WhenRule(RuleProgram):
         made = self._evaluate(ctx)
         due = ctx.due
         ctx.due = min(due, outer_due)
-        if len(self.static) < CONTRIBUTION_CACHE_SIZE:
-            self.static[key] = (made, due)
+        if len(self.static) >= CONTRIBUTION_CACHE_SIZE:
+            self.static.clear()
+        self.static[key] = (made, due)
         return made
 
     def _evaluate(self, ctx: Ctx) -> Contribution:
@@ -384,8 +389,9 @@ class BandsRule(RuleProgram):
         made = self.static.get(raw)
         if made is None:
             made = self._evaluate(ctx)
-            if len(self.static) < CONTRIBUTION_CACHE_SIZE:
-                self.static[raw] = made
+            if len(self.static) >= CONTRIBUTION_CACHE_SIZE:
+                self.static.clear()
+            self.static[raw] = made
         return made
 
     def _evaluate(self, ctx: Ctx) -> Contribution:

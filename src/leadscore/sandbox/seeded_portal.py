@@ -825,26 +825,27 @@ def generate_portal(contacts: int, seed: int, now_ms: int) -> SeededPortal:
                 ev_type.append(1)
                 ev_campaign.append(cid)
                 delivered += 1
-                if rand() < 0.1 + 0.5 * engagement:
-                    open_at = min(now_ms - 1, send + 60_000 + int(rand() ** 3 * 3 * DAY_MS))
+                open_at = send + 60_000 + int(rand() ** 3 * 3 * DAY_MS)
+                # Nothing happens in the future: a recent send may simply not be opened yet.
+                if rand() < 0.1 + 0.5 * engagement and open_at < now_ms:
                     ev_at.append(open_at)
                     ev_contact.append(i)
                     ev_type.append(2)
                     ev_campaign.append(cid)
                     opened += 1
                     last_open = max(last_open, open_at)
-                    if rand() < 0.05 + 0.3 * engagement:
-                        click_at = min(now_ms - 1, open_at + 5_000 + randrange(600_000))
+                    click_at = open_at + 5_000 + randrange(600_000)
+                    if rand() < 0.05 + 0.3 * engagement and click_at < now_ms:
                         ev_at.append(click_at)
                         ev_contact.append(i)
                         ev_type.append(3)
                         ev_campaign.append(cid)
                         clicked += 1
                         last_click = max(last_click, click_at)
-                    if optout and unsub_at == 0:
+                    if optout and unsub_at == 0 and open_at + 30_000 < now_ms:
                         unsub_at = open_at + 30_000
             if optout and unsub_at:
-                ev_at.append(min(now_ms - 1, unsub_at))
+                ev_at.append(unsub_at)
                 ev_contact.append(i)
                 ev_type.append(5)
                 ev_campaign.append(0)
@@ -856,7 +857,9 @@ def generate_portal(contacts: int, seed: int, now_ms: int) -> SeededPortal:
             c.last_open[i] = last_open
             c.last_click[i] = last_click
             last_touch = max(last_touch, last_open, last_click, unsub_at)
-        c.lastmodified[i] = min(now_ms - 1, last_touch + randrange(3 * DAY_MS))
+        # Some later background update (a workflow, an import) within three days, never in the
+        # future: spread out so that few contacts share a lastmodifieddate millisecond.
+        c.lastmodified[i] = last_touch + int(rand() * min(3 * DAY_MS, now_ms - last_touch))
 
     submissions = _log_from_rows(sub_at, sub_contact, sub_form, sub_zero, n)
     del sub_at, sub_contact, sub_form, sub_zero

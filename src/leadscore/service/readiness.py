@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadscore.gateway import build_gateway
+from leadscore.gateway import HttpGateway, build_gateway
 from leadscore.gateway.errors import RateLimitError
 from leadscore.gateway.ratelimit import RateLimits
 from leadscore.settings import Settings
@@ -23,14 +23,24 @@ class HubSpotProbe:
                 "max_retries": 0,
             }
         )
+        self._gateway: HttpGateway | None = None
 
     def __call__(self) -> None:
-        # Its own limiter: a probe must not queue behind a sync that is using the whole
-        # budget (one call per cache period is negligible next to the real limits).
-        limits = RateLimits.for_tier(self._settings.hubspot_tier)
+        if self._gateway is None:
+            # Kept for the service's lifetime so an OAuth access token is refreshed only
+            # when it expires, not on every probe. Its own limiter: a probe must not queue
+            # behind a sync using the whole budget (one call per cache period is negligible).
+            self._gateway = build_gateway(
+                self._settings, limits=RateLimits.for_tier(self._settings.hubspot_tier)
+            )
         try:
-            with build_gateway(self._settings, limits=limits) as gateway:
-                gateway.lifecycle_stages()
+            self._gateway.lifecycle_stages()
         except RateLimitError:
             # HubSpot answered and accepted the credential; being throttled is not "down".
             return
+
+    def close(self) -> None:
+        """Close the probe's HTTP connections."""
+        if self._gateway is not None:
+            self._gateway.close()
+            self._gateway = None

@@ -377,32 +377,31 @@ class StateStore:
         t = _table(ActivityRow)
         forms: dict[str, list[FormSubmission]] = defaultdict(list)
         events: dict[str, list[EmailEvent]] = defaultdict(list)
+        cols = (
+            t.c.email,
+            t.c.kind,
+            t.c.occurred_at_ms,
+            t.c.form_id,
+            t.c.form_name,
+            t.c.url,
+            t.c.event_key,
+            t.c.event_type,
+            t.c.campaign_id,
+        )
         with self.engine.connect() as conn:
             for chunk in _chunks(wanted):
-                stmt = sa.select(t).where(t.c.email.in_(chunk))
+                stmt = sa.select(*cols).where(t.c.email.in_(chunk))
                 if since_ms is not None:
                     stmt = stmt.where(t.c.occurred_at_ms >= since_ms)
-                for r in conn.execute(stmt.order_by(t.c.occurred_at_ms, t.c.id)).all():
-                    if r.kind == "form":
-                        forms[r.email].append(
-                            FormSubmission(
-                                form_id=r.form_id or "",
-                                submitted_at=r.occurred_at_ms,
-                                form_name=r.form_name,
-                                page_url=r.url,
-                                conversion_id=r.event_key,
-                            )
-                        )
+                stmt = stmt.order_by(t.c.occurred_at_ms, t.c.id)
+                # Plain tuples: this runs for every contact of every run.
+                for email, kind, at, form_id, form_name, url, key, etype, campaign in conn.execute(
+                    stmt
+                ):
+                    if kind == "form":
+                        forms[email].append(FormSubmission(form_id or "", at, form_name, url, key))
                     else:
-                        events[r.email].append(
-                            EmailEvent(
-                                type=r.event_type or "",
-                                created=r.occurred_at_ms,
-                                campaign_id=r.campaign_id,
-                                event_id=r.event_key,
-                                url=r.url,
-                            )
-                        )
+                        events[email].append(EmailEvent(etype or "", at, campaign, key, url))
         return {
             e: ContactActivity(tuple(forms.get(e, ())), tuple(events.get(e, ())))
             for e in wanted
@@ -775,7 +774,8 @@ def _alembic_config() -> Config:
 def open_store(database_url: str) -> StateStore:
     """Connect to the state database and bring its schema up to date (alembic upgrade head)."""
     try:
-        engine = sa.create_engine(database_url, pool_pre_ping=True)
+        # A server can drop idle connections (pre-ping); a SQLite file cannot.
+        engine = sa.create_engine(database_url, pool_pre_ping=not database_url.startswith("sqlite"))
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         raise StateStoreError(
             f"invalid LEADSCORE_DATABASE_URL: {redact_text(str(exc).splitlines()[0])}"

@@ -5,8 +5,9 @@ creating a task and recording it cannot duplicate it); then ONE update request c
 contact's new property values plus its stage: the new stage when it moves forward, a clear
 ("") when it moves backward. The backward contacts' earlier stages are set in a later, separate
 request once their clear has landed; those sets are pooled across batches into requests of
-100, so moving contacts back costs a call per 100 moves, not one per batch. Tasks are created
-when a contact's writes have all landed, and its outcome is saved to the state store then.
+100, so moving contacts back costs a call per 100 moves, not one per batch. Tasks are
+created once a contact's writes have all landed, also pooled into requests of 100; each step
+saves its outcome (snapshots, audit log, ledger, retries) to the state store.
 """
 
 from __future__ import annotations
@@ -85,8 +86,10 @@ class Applier:
         self._clock = clock
         self._backfill_id = backfill_id
         self._lock = threading.Lock()
-        # Backward contacts whose clear has landed, waiting for their stage set.
+        # Backward contacts whose clear has landed, waiting for their stage set; and tasks
+        # of contacts whose writes have landed. Both go out in requests of 100.
         self._cleared: list[ContactPlan] = []
+        self._tasks: list[CreateTask] = []
 
     def apply(self, plans: Sequence[ContactPlan]) -> BatchResult:
         """Apply up to BATCH_SIZE contact plans (each contact at most once)."""
@@ -152,14 +155,20 @@ class Applier:
         return result
 
     def flush(self) -> BatchResult:
-        """Set the stages of every cleared contact still waiting (end of run, or stop)."""
+        """Finish what is pooled: stage sets after their clears, then the pending tasks."""
         result = BatchResult()
         while True:
             with self._lock:
                 ready, self._cleared = self._cleared[:BATCH_SIZE], self._cleared[BATCH_SIZE:]
             if not ready:
-                return result
+                break
             self._set_stages(ready, result)
+        while True:
+            with self._lock:
+                tasks, self._tasks = self._tasks[:BATCH_SIZE], self._tasks[BATCH_SIZE:]
+            if not tasks:
+                return result
+            self._create_tasks(tasks, result)
 
     def _set_stages(self, plans: Sequence[ContactPlan], result: BatchResult) -> None:
         updates = []
@@ -184,75 +193,27 @@ class Applier:
         settled: Sequence[str],
         result: BatchResult,
     ) -> None:
-        """Create the tasks of contacts whose writes landed; save every contact's outcome."""
+        """Save the outcome of contacts whose writes were attempted; queue their tasks."""
         if not plans:
             return
-        tasks = [
-            a
-            for p in plans
-            if p.contact_id not in failed
-            for a in p.actions
-            if isinstance(a, CreateTask)
-        ]
-        ledger_updates: list[LedgerEntry] = []
-        created: set[str] = set()
-        if tasks:
-            owners = {t.key: t.owner_id for t in tasks}
-            outcomes = self._writer.create_tasks(
-                [
-                    TaskSpec(
-                        key=t.key,
-                        contact_id=t.contact_id,
-                        owner_id=t.owner_id,
-                        subject=t.subject,
-                        body=t.body,
-                        due_ms=t.due_ms,
-                    )
-                    for t in tasks
-                ]
-            )
-            for o in outcomes:
-                if o.task_id is not None and o.error is None:
-                    created.add(o.key)
-                    ledger_updates.append(
-                        LedgerEntry(o.key, o.contact_id, "created", owners.get(o.key), o.task_id)
-                    )
-                else:
-                    reason = o.error or "no task id returned"
-                    failed.setdefault(o.contact_id, f"creating the follow-up task: {reason}")
-                    ledger_updates.append(
-                        LedgerEntry(o.key, o.contact_id, "planned", owners.get(o.key), error=reason)
-                    )
-
         outcome = BatchOutcome(
-            tasks=ledger_updates,
             failed=dict(failed),
             backfill_id=self._backfill_id,
             stage_settled=list(settled),
         )
+        tasks: list[CreateTask] = []
         for p in plans:
             ok = p.contact_id not in failed
             props_landed = ok or p.contact_id in stage_only
+            contact_tasks = [a for a in p.writes if isinstance(a, CreateTask)]
             for a in p.writes:
                 if isinstance(a, CreateTask):
-                    if a.key not in created:
-                        continue
-                    entry = AuditEntry(
-                        a.contact_id,
-                        a.kind,
-                        None,
-                        None,
-                        f"task for {a.owner_id or 'nobody'} ({a.owner_note})",
-                        a.reasons,
+                    continue  # audited when created
+                if ok or (props_landed and isinstance(a, SetProperty)):
+                    outcome.audit.append(
+                        AuditEntry(a.contact_id, a.kind, a.property, a.before, a.after, a.reasons)
                     )
-                elif ok or (props_landed and isinstance(a, SetProperty)):
-                    entry = AuditEntry(
-                        a.contact_id, a.kind, a.property, a.before, a.after, a.reasons
-                    )
-                else:
-                    continue
-                outcome.audit.append(entry)
-                result.applied[a.kind] += 1
+                    result.applied[a.kind] += 1
             if ok:
                 stage = _stage_after(p)
             elif p.contact_id in stage_only:
@@ -270,7 +231,10 @@ class Applier:
             )
             if ok:
                 outcome.succeeded.append(p.contact_id)
-                outcome.backfill_done.append(p.contact_id)
+                if contact_tasks:
+                    tasks.extend(contact_tasks)  # done for the backfill once the task exists
+                else:
+                    outcome.backfill_done.append(p.contact_id)
         self._store.save_batch(self._run_id, outcome, self._clock())
         result.failed.update(failed)
         if failed:
@@ -280,6 +244,57 @@ class Applier:
                 contacts=sorted(failed)[:10],
                 first_error=next(iter(failed.values())),
             )
+        ready: list[CreateTask] = []
+        with self._lock:
+            self._tasks.extend(tasks)
+            if len(self._tasks) >= BATCH_SIZE:
+                ready, self._tasks = self._tasks[:BATCH_SIZE], self._tasks[BATCH_SIZE:]
+        if ready:
+            self._create_tasks(ready, result)
+
+    def _create_tasks(self, tasks: Sequence[CreateTask], result: BatchResult) -> None:
+        """Create pooled tasks (their contacts' writes have landed) and record them."""
+        by_key = {t.key: t for t in tasks}
+        outcomes = self._writer.create_tasks(
+            [
+                TaskSpec(
+                    key=t.key,
+                    contact_id=t.contact_id,
+                    owner_id=t.owner_id,
+                    subject=t.subject,
+                    body=t.body,
+                    due_ms=t.due_ms,
+                )
+                for t in tasks
+            ]
+        )
+        outcome = BatchOutcome(backfill_id=self._backfill_id)
+        for o in outcomes:
+            task = by_key[o.key]
+            if o.task_id is not None and o.error is None:
+                outcome.tasks.append(
+                    LedgerEntry(o.key, o.contact_id, "created", task.owner_id, o.task_id)
+                )
+                outcome.audit.append(
+                    AuditEntry(
+                        o.contact_id,
+                        task.kind,
+                        None,
+                        None,
+                        f"task for {task.owner_id or 'nobody'} ({task.owner_note})",
+                        task.reasons,
+                    )
+                )
+                outcome.backfill_done.append(o.contact_id)
+                result.applied[task.kind] += 1
+            else:
+                reason = o.error or "no task id returned"
+                outcome.failed[o.contact_id] = f"creating the follow-up task: {reason}"
+                outcome.tasks.append(
+                    LedgerEntry(o.key, o.contact_id, "planned", task.owner_id, error=reason)
+                )
+        self._store.save_batch(self._run_id, outcome, self._clock())
+        result.failed.update(outcome.failed)
 
 
 def _stage_after(plan: ContactPlan) -> str | None:

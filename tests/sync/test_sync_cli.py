@@ -1,0 +1,104 @@
+"""`leadscore sync` / `backfill` as a user runs them: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leadscore.sandbox import SandboxHandle, start_sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxHandle]:
+    with start_sandbox(contacts=150, seed=3) as handle:
+        yield handle
+
+
+def leadscore(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LEADSCORE_", "HUBSPOT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "leadscore", *args],
+        cwd=REPO,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def sandbox_env(sandbox: SandboxHandle, db: Path) -> dict[str, str]:
+    return {
+        "HUBSPOT_ACCESS_TOKEN": sandbox.token,
+        "HUBSPOT_BASE_URL": sandbox.base_url,
+        "LEADSCORE_HUBSPOT_TIER": "unlimited",
+        "LEADSCORE_DATABASE_URL": f"sqlite:///{db}",
+    }
+
+
+def test_sync_without_credentials_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    proc = leadscore("sync", env={"LEADSCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "error: no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN (or the OAuth settings); "
+        "`leadscore demo` runs against the bundled sandbox instead"
+    ]
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_broken_rules_file_stops_before_anything_runs(
+    tmp_path: Path, sandbox: SandboxHandle
+) -> None:
+    rules = tmp_path / "bad.yaml"
+    rules.write_text("version: 1\nscores: {fit: {property: leadscore_fit, rules: [{name: x}]}}\n")
+    before = len(sandbox.admin.requests())
+    proc = leadscore("sync", "--rules", str(rules), env=sandbox_env(sandbox, tmp_path / "s.db"))
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "bad.yaml" in line
+    assert len(sandbox.admin.requests()) == before
+
+
+def test_dry_run_json_prints_one_object_per_action_and_writes_nothing(
+    tmp_path: Path, sandbox: SandboxHandle
+) -> None:
+    db = tmp_path / "s.db"
+    before = len(sandbox.admin.requests())
+    proc = leadscore("sync", "--dry-run", "--output", "json", env=sandbox_env(sandbox, db))
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert records, "a fresh portal has scores to write"
+    for r in records:
+        assert {"contact_id", "email", "action", "property", "before", "after", "reasons"} <= set(r)
+    assert "nothing was written" in proc.stderr
+    methods = {(r["method"], r["path"]) for r in sandbox.admin.requests(before)}
+    assert not [
+        m for m in methods if m[0] != "GET" and not m[1].endswith(("/search", "/batch/read"))
+    ]
+    assert not db.exists()
+
+
+def test_sync_then_backfill_report_their_summary_and_exit_0(
+    tmp_path: Path, sandbox: SandboxHandle
+) -> None:
+    env = sandbox_env(sandbox, tmp_path / "s.db")
+    first = leadscore("sync", "--no-progress", "--output", "json", env=env)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert summary["outcome"] == "success" and summary["contacts_scored"] == 150
+    assert summary["actions_by_kind"]["set_property"] > 0
+    again = leadscore("backfill", "--no-progress", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "backfill success: 150 contacts scored; actions applied: none" in again.stdout
+    resume = leadscore("backfill", "--resume", env=env)
+    assert resume.returncode == 2
+    assert resume.stderr.strip() == (
+        "error: no interrupted backfill to resume; run `leadscore backfill`"
+    )
