@@ -103,7 +103,9 @@ def main() -> None:
         print(
             f"steady state (after the first 10 s): {steady_rate:.2f} requests/s = {steady_rate / allowed:.1%}"
         )
-        print(f"busiest 10 s window in the sandbox log: {window} requests (limit {limits_of_tier.per_window})")
+        print(
+            f"busiest 10 s window in the sandbox log: {window} requests (limit {limits_of_tier.per_window})"
+        )
     else:
         print(f"achieved {rate:.2f} requests/s (no limit)")
     print(f"sequential list paging: {list_rate:.2f} pages/s (latency-bound, one request at a time)")

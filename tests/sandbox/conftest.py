@@ -23,6 +23,7 @@ def sandbox(sandbox_module: SandboxHandle) -> SandboxHandle:
     sandbox_module.admin.set_faults(None)
     sandbox_module.admin.set_latency(0)
     sandbox_module.admin.set_limits("unlimited")
+    sandbox_module.admin.set_batch_create_multi_status(True)
     return sandbox_module
 
 

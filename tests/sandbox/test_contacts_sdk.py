@@ -355,21 +355,29 @@ def test_watermark_search_sees_every_write_and_matches_a_full_scan(http: httpx.C
     assert len(gt) < len(after)
 
 
-def test_batch_by_email_id_property(http: httpx.Client, sandbox: SandboxHandle) -> None:
+def test_email_as_id_property(http: httpx.Client, sandbox: SandboxHandle) -> None:
     emails = [
         c["properties"]["email"]
         for c in http.get("/crm/v3/objects/contacts", params={"limit": 2}).json()["results"]
     ]
+    # batch update only takes record ids
     r = http.post(
         "/crm/v3/objects/contacts/batch/update",
         json={
             "idProperty": "email",
-            "inputs": [{"id": e.upper(), "properties": {"jobtitle": "By email"}} for e in emails],
+            "inputs": [{"id": e, "properties": {"jobtitle": "By email"}} for e in emails],
         },
     )
-    assert r.status_code == 200
-    assert sorted(x["id"] for x in r.json()["results"]) == ["1001", "1002"]
-    assert sandbox.admin.contact("1002")["jobtitle"] == "By email"
+    assert r.status_code == 400
+    assert r.json()["message"] == "Unable to perform update/upsert by non-unique 0-1 property email"
+    assert sandbox.admin.contact("1002")["jobtitle"] != "By email"
+    # single update and batch read do take it (case-insensitively)
+    one = http.patch(
+        f"/crm/v3/objects/contacts/{emails[1].upper()}",
+        params={"idProperty": "email"},
+        json={"properties": {"jobtitle": "By email"}},
+    )
+    assert one.status_code == 200 and one.json()["id"] == "1002"
     read = http.post(
         "/crm/v3/objects/contacts/batch/read",
         json={"idProperty": "email", "inputs": [{"id": emails[0]}], "properties": ["jobtitle"]},
@@ -377,3 +385,29 @@ def test_batch_by_email_id_property(http: httpx.Client, sandbox: SandboxHandle) 
     assert read.json()["results"][0]["id"] == "1001"
     bad = http.get("/crm/v3/objects/contacts/x", params={"idProperty": "jobtitle"})
     assert bad.status_code == 400 and bad.json()["category"] == "VALIDATION_ERROR"
+
+
+def test_batch_create_without_multi_status_refuses_the_whole_batch(
+    http: httpx.Client, sandbox: SandboxHandle
+) -> None:
+    sandbox.admin.set_batch_create_multi_status(False)
+    existing = http.get("/crm/v3/objects/contacts/1001").json()["properties"]["email"]
+    r = http.post(
+        "/crm/v3/objects/contacts/batch/create",
+        json={
+            "inputs": [
+                {"properties": {"email": "fresh@example.org"}},
+                {"properties": {"email": existing}},
+            ]
+        },
+    )
+    assert r.status_code == 409 and r.json()["category"] == "CONFLICT"
+    assert r.json()["message"] == "Contact already exists. Existing ID: 1001"
+    missing = http.get("/crm/v3/objects/contacts/fresh@example.org", params={"idProperty": "email"})
+    assert missing.status_code == 404  # nothing was created
+    bad = http.post(
+        "/crm/v3/objects/tasks/batch/create",
+        json={"inputs": [{"properties": {"hs_timestamp": "1795000000000"}}, {"properties": {}}]},
+    )
+    assert bad.status_code == 400
+    assert http.post("/crm/v3/objects/tasks/search", json={}).json()["total"] == 0

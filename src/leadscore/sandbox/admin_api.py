@@ -39,6 +39,7 @@ class AdminApi:
             ("PUT", re.compile(r"^/_sandbox/latency$"), self.set_latency),
             ("GET", re.compile(r"^/_sandbox/limits$"), self.get_limits),
             ("PUT", re.compile(r"^/_sandbox/scopes$"), self.set_scopes),
+            ("PUT", re.compile(r"^/_sandbox/behaviour$"), self.set_behaviour),
             ("PUT", re.compile(r"^/_sandbox/limits$"), self.set_limits),
             ("GET", re.compile(r"^/_sandbox/contacts/(?P<id>[^/]+)$"), self.contact),
             ("GET", re.compile(r"^/_sandbox/rejected-stage-moves$"), self.rejected_moves),
@@ -212,6 +213,12 @@ class AdminApi:
         self.app.limiter.policy = policy
         self.app.limiter.reset()
         return self.get_limits(request, params)
+
+    def set_behaviour(self, request: Request, params: dict[str, str]) -> Response:
+        body = self._body(request)
+        if "batchCreateMultiStatus" in body:
+            self.app.portal.batch_create_multi_status = bool(body["batchCreateMultiStatus"])
+        return Response(200, {"batchCreateMultiStatus": self.app.portal.batch_create_multi_status})
 
     def set_scopes(self, request: Request, params: dict[str, str]) -> Response:
         scopes = self._body(request).get("scopes")

@@ -293,13 +293,11 @@ def _task_associations(call: Call, associations: Any) -> tuple[list[str], str | 
     return contact_ids, None
 
 
-def _create_one(
-    call: Call, object_type: str, item: dict[str, Any]
-) -> tuple[int | None, Response | dict[str, Any] | None]:
-    """Create one record: (index, None) or (None, error response / batch error entry)."""
+def _create_problem(call: Call, object_type: str, item: dict[str, Any]) -> Response | None:
+    """Why one create input would be refused (no side effects), or None."""
     props = item.get("properties")
     if not isinstance(props, dict):
-        return None, errs.bad_request("Invalid input JSON: properties must be an object")
+        return errs.bad_request("Invalid input JSON: properties must be an object")
     portal = call.portal
     if object_type == "contacts":
         email = props.get("email")
@@ -307,16 +305,14 @@ def _create_one(
             existing = portal.contacts.find_by_email(str(email))
             if existing is not None:
                 cid = portal.contacts.id_of(existing)
-                return None, errs.error(
+                return errs.error(
                     409,
                     f"Contact already exists. Existing ID: {cid}",
                     "CONFLICT",
                     context={"id": [cid]},
                 )
-        idx, outcome = portal.create_contact(props)
-        if idx is None:
-            return None, _property_errors_response(outcome.errors)
-        return idx, None
+        results = portal.validate("contacts", props)
+        return _property_errors_response(results) if results else None
     results = portal.validate("tasks", props)
     if not props.get("hs_timestamp"):
         results.append(
@@ -329,10 +325,27 @@ def _create_one(
             }
         )
     if results:
-        return None, _property_errors_response(results)
-    contact_ids, problem = _task_associations(call, item.get("associations"))
+        return _property_errors_response(results)
+    _contact_ids, problem = _task_associations(call, item.get("associations"))
     if problem:
-        return None, errs.bad_request(problem, sub_category="crm.associations.INVALID_ASSOCIATION")
+        return errs.bad_request(problem, sub_category="crm.associations.INVALID_ASSOCIATION")
+    return None
+
+
+def _create_one(
+    call: Call, object_type: str, item: dict[str, Any]
+) -> tuple[int | None, Response | None]:
+    """Create one record: (index, None), or (None, the error response) when refused."""
+    problem = _create_problem(call, object_type, item)
+    if problem is not None:
+        return None, problem
+    props = item["properties"]
+    portal = call.portal
+    if object_type == "contacts":
+        idx, outcome = portal.create_contact(props)
+        assert idx is not None, outcome.errors
+        return idx, None
+    contact_ids, _problem = _task_associations(call, item.get("associations"))
     task = portal.create_task(props, contact_ids)
     return int(task.id) - 90_000_000_001, None
 
@@ -451,6 +464,12 @@ def batch_update(call: Call) -> Response:
     if isinstance(inputs, Response):
         return inputs
     id_property = body.get("idProperty")
+    if id_property not in (None, "", "hs_object_id"):
+        # Batch update only takes record ids (email is not a unique-value property here);
+        # single PATCH and batch read do accept idProperty=email.
+        return errs.bad_request(
+            f"Unable to perform update/upsert by non-unique 0-1 property {id_property}"
+        )
     ids = [str((i or {}).get("id", "")) for i in inputs]
     dup = _duplicates(ids)
     if dup:
@@ -518,14 +537,20 @@ def batch_create(call: Call) -> Response:
     inputs = _batch_inputs(body)
     if isinstance(inputs, Response):
         return inputs
+    if any(not isinstance(item, dict) for item in inputs):
+        return errs.bad_request("Invalid input JSON: every input must be an object")
+    if not call.portal.batch_create_multi_status:
+        # HubSpot's default: one bad input refuses the whole batch with that input's error.
+        for item in inputs:
+            problem = _create_problem(call, object_type, item)
+            if problem is not None:
+                return problem
     results: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for n, item in enumerate(inputs):
-        if not isinstance(item, dict):
-            return errs.bad_request("Invalid input JSON: every input must be an object")
         idx, problem = _create_one(call, object_type, item)
         if idx is None:
-            assert isinstance(problem, Response) and isinstance(problem.body, dict)
+            assert problem is not None and isinstance(problem.body, dict)
             errors.append(
                 errs.batch_error(
                     str(problem.body.get("message")),

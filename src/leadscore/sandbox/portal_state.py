@@ -186,6 +186,9 @@ class SandboxPortal:
         self.properties = PropertyRegistry()
         self.contact_view = ContactView(self)
         self.search_lag_ms = 0
+        # 207 for a batch create with some bad inputs (what leadscore's issue asks for); False
+        # gives HubSpot's default without multi-status error handling: the whole batch fails.
+        self.batch_create_multi_status = True
         self.reset()
 
     def reset(self) -> None:

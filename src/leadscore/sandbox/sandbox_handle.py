@@ -109,6 +109,12 @@ class SandboxAdmin:
                 body[key] = value
         return dict(self._call("PUT", "limits", json=body))
 
+    def set_batch_create_multi_status(self, enabled: bool) -> None:
+        """True (default): a batch create with some bad inputs answers 207 and creates the rest.
+        False: HubSpot's default without multi-status handling, the first bad input's error
+        for the whole batch and nothing created."""
+        self._call("PUT", "behaviour", json={"batchCreateMultiStatus": enabled})
+
     def set_scopes(self, scopes: list[str] | None) -> None:
         """Grant only these scopes to the token (None: all); others answer 403 MISSING_SCOPES.
         Scopes: crm.objects.contacts.read/write (contacts, tasks, associations),

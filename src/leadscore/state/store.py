@@ -224,6 +224,14 @@ class StateStore:
             )
             conn.execute(stmt, list(chunk))
 
+    def _raw_many(self, conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """executemany of portable SQL written with ? placeholders (SQLite and PostgreSQL)."""
+        if not rows:
+            return
+        if self.engine.dialect.paramstyle != "qmark":
+            sql = sql.replace("?", "%s")
+        conn.exec_driver_sql(sql, list(rows))
+
     # --- runs ---------------------------------------------------------------
     def begin_run(self, mode: str, started_at_ms: int) -> int:
         """Record a run as started; returns its id."""
@@ -583,40 +591,44 @@ class StateStore:
     def save_batch(self, run_id: int, outcome: BatchOutcome, now_ms: int) -> None:
         """Persist one applied batch atomically: snapshots, audit, tasks, retries, progress."""
         with self.engine.begin() as conn:
-            self._upsert(
+            # Plain executemany: this runs for every batch of every run.
+            self._raw_many(
                 conn,
-                _table(ContactRow),
+                "INSERT INTO contacts (contact_id, email, stage, written_json, next_due_ms,"
+                " updated_at_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (contact_id) DO UPDATE SET"
+                " email = excluded.email, stage = excluded.stage,"
+                " written_json = excluded.written_json, next_due_ms = excluded.next_due_ms,"
+                " updated_at_ms = excluded.updated_at_ms",
                 [
-                    {
-                        "contact_id": s.contact_id,
-                        "email": _normal_email(s.email),
-                        "stage": s.stage,
-                        "written_json": json.dumps(dict(s.written), sort_keys=True),
-                        "next_due_ms": s.next_due_ms,
-                        "updated_at_ms": now_ms,
-                    }
+                    (
+                        s.contact_id,
+                        _normal_email(s.email),
+                        s.stage,
+                        json.dumps(dict(s.written), sort_keys=True),
+                        s.next_due_ms,
+                        now_ms,
+                    )
                     for s in outcome.snapshots
                 ],
-                ["contact_id"],
             )
-            if outcome.audit:
-                for chunk in _chunks(outcome.audit):
-                    conn.execute(
-                        sa.insert(_table(AuditRow)),
-                        [
-                            {
-                                "run_id": run_id,
-                                "at_ms": now_ms,
-                                "contact_id": a.contact_id,
-                                "action": a.action,
-                                "property": a.property,
-                                "before": a.before,
-                                "after": a.after,
-                                "reasons": json.dumps(list(a.reasons)),
-                            }
-                            for a in chunk
-                        ],
+            self._raw_many(
+                conn,
+                "INSERT INTO audit_log (run_id, at_ms, contact_id, action, property, before,"
+                " after, reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        now_ms,
+                        a.contact_id,
+                        a.action,
+                        a.property,
+                        a.before,
+                        a.after,
+                        json.dumps(list(a.reasons)),
                     )
+                    for a in outcome.audit
+                ],
+            )
             led = _table(TaskLedgerRow)
             for task in outcome.tasks:
                 conn.execute(
@@ -639,13 +651,11 @@ class StateStore:
             for chunk in _chunks(cleared):
                 conn.execute(sa.delete(pend).where(pend.c.contact_id.in_(chunk)))
             if outcome.backfill_id is not None and outcome.backfill_done:
-                self._insert_ignore(
+                self._raw_many(
                     conn,
-                    _table(BackfillDoneRow),
-                    [
-                        {"backfill_id": outcome.backfill_id, "contact_id": c}
-                        for c in outcome.backfill_done
-                    ],
+                    "INSERT INTO backfill_done (backfill_id, contact_id) VALUES (?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    [(outcome.backfill_id, c) for c in outcome.backfill_done],
                 )
                 bf = _table(BackfillRow)
                 conn.execute(

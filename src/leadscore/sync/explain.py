@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from leadscore.errors import InputError
+from leadscore.errors import ConfigError, InputError
 from leadscore.records import Contact
 from leadscore.rules.evaluation import Evaluation
+from leadscore.settings import Settings
 from leadscore.state.store import StateStore
 from leadscore.sync.pull import ActivityView
 from leadscore.sync.scoring import Scorer
@@ -57,3 +58,29 @@ def explain_contact(
     else:
         source = "no state store yet: activity (forms, email events) not included; run a sync"
     return OnlineExplanation(contact, model.evaluate(contact, now_ms), source)
+
+
+def explain_online(
+    id_or_email: str, settings: Settings, model: Scorer, now_ms: int
+) -> OnlineExplanation:
+    """`leadscore explain CONTACT_ID_OR_EMAIL`: look the contact up in HubSpot and score it.
+
+    The state store is only read (and not created when it does not exist yet).
+    """
+    from leadscore.gateway import build_gateway
+    from leadscore.sync.runner import open_state_for_reading
+
+    if not settings.has_hubspot_credentials():
+        raise ConfigError(
+            "explain: no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN to look contacts up "
+            "(or use --contact-file)"
+        )
+    store = open_state_for_reading(settings)
+    try:
+        with build_gateway(settings) as gateway:
+            return explain_contact(
+                id_or_email, lookup=gateway, model=model, store=store, now_ms=now_ms
+            )
+    finally:
+        if store is not None:
+            store.close()

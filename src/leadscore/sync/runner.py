@@ -357,6 +357,12 @@ class _Run:
             self.process(contacts)
 
 
+def open_state_for_reading(settings: Settings) -> StateStore | None:
+    """The state store for a reader (dry-run, explain): none when its SQLite file is missing,
+    so that reading never creates one."""
+    return _open_state(settings, dry_run=True)
+
+
 def _open_state(settings: Settings, dry_run: bool) -> StateStore | None:
     """The state store; for a dry-run on a SQLite file that does not exist yet, none at all."""
     if dry_run:
