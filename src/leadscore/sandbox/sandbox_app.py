@@ -10,7 +10,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadscore.sandbox import admin_api, crm_api, hubspot_errors, marketing_api
+from leadscore.sandbox import (
+    admin_api,
+    crm_associations_api,
+    crm_objects_api,
+    crm_owners_api,
+    crm_properties_api,
+    hubspot_errors,
+    marketing_api,
+)
 from leadscore.sandbox.faults import FaultInjector, FaultSpec
 from leadscore.sandbox.http_server import Request, Response
 from leadscore.sandbox.portal_state import SandboxPortal
@@ -122,7 +130,9 @@ class SandboxApp:
         self.granted_scopes: set[str] | None = None  # None: the token has every scope
         self.base_url = ""
         self.router = Router()
-        crm_api.register(self.router)
+        # Order matters where patterns overlap: objects before their /{id} catch-alls.
+        for module in (crm_objects_api, crm_properties_api, crm_owners_api, crm_associations_api):
+            module.register(self.router)
         marketing_api.register(self.router)
         self.admin = admin_api.AdminApi(self)
         self.reset_stats()

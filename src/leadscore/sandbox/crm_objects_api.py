@@ -1,4 +1,4 @@
-"""CRM endpoints: contacts and tasks (basic, batch, search), properties, owners, associations."""
+"""CRM object endpoints for contacts and tasks: basic, batch (read/update/create) and search."""
 
 from __future__ import annotations
 
@@ -16,18 +16,22 @@ from leadscore.sandbox.crm_search import (
     sort_key,
     top_matches,
 )
+from leadscore.sandbox.crm_shapes import (
+    batch_inputs,
+    batch_response,
+    json_object_body,
+    now_iso,
+    paging_next,
+)
 from leadscore.sandbox.http_server import Response
 from leadscore.sandbox.portal_state import (
-    CONTACT_TO_TASK,
     OBJECT_TYPES,
     TASK_TO_CONTACT,
     SandboxPortal,
 )
 from leadscore.sandbox.property_catalog import (
-    PropertyDef,
     iso_from_ms,
     parse_time_ms,
-    valid_new_property_name,
 )
 from leadscore.sandbox.routing import Call, Router, crm_pattern
 
@@ -42,14 +46,9 @@ DEFAULT_CONTACT_PROPERTIES = (
 ALWAYS_CONTACT_PROPERTIES = ("createdate", "hs_object_id", "lastmodifieddate")
 DEFAULT_TASK_PROPERTIES = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
 QUERY_FIELDS = ("firstname", "lastname", "email", "company", "phone", "website")
-MAX_BATCH = 100
 MAX_PAGE = 100
 _OBJ = r"(?P<obj>contacts|tasks|0-1|0-27)"
 _KIND = {"contacts": "CONTACT", "tasks": "TASK"}
-
-
-def _now_iso() -> str:
-    return iso_from_ms(int(time.time() * 1000))
 
 
 def _object_type(call: Call) -> str:
@@ -123,21 +122,6 @@ def _find(call: Call, object_type: str, raw_id: Any, id_property: str | None) ->
     return None
 
 
-def _body(call: Call) -> dict[str, Any] | Response:
-    try:
-        body = call.json_body()
-    except ValueError:
-        return errs.bad_request("Invalid input JSON on line 1, column 1: Cannot build request body")
-    if not isinstance(body, dict):
-        return errs.bad_request("Invalid input JSON: expected an object")
-    return body
-
-
-def _paging_next(call: Call, after: str) -> dict[str, Any]:
-    link = f"{call.base_url}{call.request.path}?after={after}"
-    return {"next": {"after": after, "link": link}}
-
-
 def _invalid_id_property(id_property: str) -> Response:
     return errs.bad_request(f"Property {id_property} is not a unique identifier property")
 
@@ -197,7 +181,7 @@ def list_objects(call: Call) -> Response:
         next_after = call.portal.tasks.tasks[page[limit]].id if len(page) > limit else None
     body: dict[str, Any] = {"results": results}
     if next_after is not None:
-        body["paging"] = _paging_next(call, next_after)
+        body["paging"] = paging_next(call, next_after)
     return Response(200, body)
 
 
@@ -232,7 +216,7 @@ def _note_rejections(call: Call, moves: list[Any]) -> None:
 
 def update_object(call: Call) -> Response:
     object_type = _object_type(call)
-    body = _body(call)
+    body = json_object_body(call)
     if isinstance(body, Response):
         return body
     props = body.get("properties")
@@ -360,7 +344,7 @@ def _created_names(call: Call, object_type: str, idx: int, item: dict[str, Any])
 
 def create_object(call: Call) -> Response:
     object_type = _object_type(call)
-    body = _body(call)
+    body = json_object_body(call)
     if isinstance(body, Response):
         return body
     idx, problem = _create_one(call, object_type, body)
@@ -374,18 +358,6 @@ def create_object(call: Call) -> Response:
 # --- batch -------------------------------------------------------------------------------
 
 
-def _batch_inputs(body: dict[str, Any]) -> list[Any] | Response:
-    inputs = body.get("inputs")
-    if not isinstance(inputs, list):
-        return errs.bad_request("Invalid input JSON: inputs must be a list")
-    if len(inputs) > MAX_BATCH:
-        return errs.bad_request(
-            f"Batch input cannot exceed {MAX_BATCH} inputs, got {len(inputs)}",
-            context={"maxInputs": [str(MAX_BATCH)]},
-        )
-    return inputs
-
-
 def _duplicates(ids: list[str]) -> list[str]:
     seen: set[str] = set()
     dup: list[str] = []
@@ -396,29 +368,13 @@ def _duplicates(ids: list[str]) -> list[str]:
     return dup
 
 
-def _batch_response(
-    results: list[dict[str, Any]], errors: list[dict[str, Any]], started: str, ok_status: int = 200
-) -> Response:
-    body: dict[str, Any] = {
-        "status": "COMPLETE",
-        "results": results,
-        "startedAt": started,
-        "completedAt": _now_iso(),
-    }
-    if errors:
-        body["numErrors"] = len(errors)
-        body["errors"] = errors
-        return Response(207, body)
-    return Response(ok_status, body)
-
-
 def batch_read(call: Call) -> Response:
-    started = _now_iso()
+    started = now_iso()
     object_type = _object_type(call)
-    body = _body(call)
+    body = json_object_body(call)
     if isinstance(body, Response):
         return body
-    inputs = _batch_inputs(body)
+    inputs = batch_inputs(body)
     if isinstance(inputs, Response):
         return inputs
     id_property = body.get("idProperty")
@@ -451,16 +407,16 @@ def batch_read(call: Call) -> Response:
                 {"ids": missing},
             )
         )
-    return _batch_response(results, errors, started)
+    return batch_response(results, errors, started)
 
 
 def batch_update(call: Call) -> Response:
-    started = _now_iso()
+    started = now_iso()
     object_type = _object_type(call)
-    body = _body(call)
+    body = json_object_body(call)
     if isinstance(body, Response):
         return body
-    inputs = _batch_inputs(body)
+    inputs = batch_inputs(body)
     if isinstance(inputs, Response):
         return inputs
     id_property = body.get("idProperty")
@@ -525,16 +481,16 @@ def batch_update(call: Call) -> Response:
                 {"ids": missing},
             )
         )
-    return _batch_response(results, errors, started)
+    return batch_response(results, errors, started)
 
 
 def batch_create(call: Call) -> Response:
-    started = _now_iso()
+    started = now_iso()
     object_type = _object_type(call)
-    body = _body(call)
+    body = json_object_body(call)
     if isinstance(body, Response):
         return body
-    inputs = _batch_inputs(body)
+    inputs = batch_inputs(body)
     if isinstance(inputs, Response):
         return inputs
     if any(not isinstance(item, dict) for item in inputs):
@@ -566,7 +522,7 @@ def batch_create(call: Call) -> Response:
         first = errors[0]
         status = 409 if first["category"] == "CONFLICT" else 400
         return errs.error(status, first["message"], first["category"], context=first["context"])
-    return _batch_response(results, errors, started, ok_status=201)
+    return batch_response(results, errors, started, ok_status=201)
 
 
 # --- search ------------------------------------------------------------------------------
@@ -711,383 +667,15 @@ def _search_tasks(
 
 # --- properties --------------------------------------------------------------------------
 
-_PROPERTY_TYPES = {
-    "string": {"text", "textarea", "html", "phonenumber", "file", "select", "radio"},
-    "number": {"number", "calculation_equation"},
-    "enumeration": {"select", "radio", "checkbox", "booleancheckbox"},
-    "datetime": {"date"},
-    "date": {"date"},
-    "bool": {"booleancheckbox"},
-}
-
-
-def _registry(call: Call) -> dict[str, PropertyDef] | None:
-    object_type = OBJECT_TYPES.get(call.params["obj"])
-    return call.portal.properties.props.get(object_type) if object_type else None
-
-
-def list_properties(call: Call) -> Response:
-    registry = _registry(call)
-    assert registry is not None
-    return Response(200, {"results": [p.to_json() for p in registry.values()]})
-
-
-def get_property(call: Call) -> Response:
-    registry = _registry(call)
-    assert registry is not None
-    prop = registry.get(call.params["name"])
-    if prop is None:
-        return errs.not_found(
-            f"Unable to find property {call.params['name']} of type {call.params['obj']}"
-        )
-    return Response(200, prop.to_json())
-
-
-def _options_from(raw: Any) -> list[dict[str, Any]] | str:
-    options: list[dict[str, Any]] = []
-    for k, o in enumerate(raw or []):
-        if not isinstance(o, dict) or "value" not in o or "label" not in o:
-            return "every option needs a label and a value"
-        options.append(
-            {
-                "label": str(o["label"]),
-                "value": str(o["value"]),
-                "displayOrder": int(o.get("displayOrder", k)),
-                "hidden": bool(o.get("hidden", False)),
-                "description": str(o.get("description", "")),
-            }
-        )
-    return options
-
-
-def _build_property(call: Call, object_type: str, body: dict[str, Any]) -> PropertyDef | Response:
-    registry = call.portal.properties.props[object_type]
-    name = str(body.get("name") or "")
-    missing = [k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)]
-    if missing:
-        return errs.bad_request(
-            f"Missing required fields: {', '.join(missing)}", context={"fields": missing}
-        )
-    if not valid_new_property_name(name):
-        return errs.bad_request(
-            f"Property name {name!r} is invalid: use lowercase letters, digits and underscores"
-        )
-    if name in registry:
-        return errs.error(
-            409,
-            f"Property named '{name}' already exists.",
-            "OBJECT_ALREADY_EXISTS",
-            context={"name": [name]},
-        )
-    ptype, field_type = str(body["type"]), str(body["fieldType"])
-    if ptype not in _PROPERTY_TYPES:
-        return errs.bad_request(f"Invalid property type {ptype!r}")
-    if field_type not in _PROPERTY_TYPES[ptype]:
-        return errs.bad_request(f"fieldType {field_type!r} is not valid for type {ptype!r}")
-    group = str(body["groupName"])
-    if group not in call.portal.properties.groups[object_type]:
-        return errs.bad_request(f"Property group {group!r} does not exist")
-    options = _options_from(body.get("options"))
-    if isinstance(options, str):
-        return errs.bad_request(options)
-    if ptype == "bool":
-        ptype = "enumeration"
-        options = options or [
-            {
-                "label": "Yes",
-                "value": "true",
-                "displayOrder": 0,
-                "hidden": False,
-                "description": "",
-            },
-            {
-                "label": "No",
-                "value": "false",
-                "displayOrder": 1,
-                "hidden": False,
-                "description": "",
-            },
-        ]
-    if ptype == "enumeration" and not options:
-        return errs.bad_request("Enumeration properties need at least one option")
-    now = _now_iso()
-    return PropertyDef(
-        name=name,
-        label=str(body["label"]),
-        type=ptype,
-        field_type=field_type,
-        group_name=group,
-        options=options,
-        description=str(body.get("description") or ""),
-        hubspot_defined=False,
-        display_order=int(body.get("displayOrder", -1)),
-        created_at=now,
-        updated_at=now,
-        has_unique_value=bool(body.get("hasUniqueValue", False)),
-    )
-
-
-def create_property(call: Call) -> Response:
-    object_type = OBJECT_TYPES[call.params["obj"]]
-    body = _body(call)
-    if isinstance(body, Response):
-        return body
-    prop = _build_property(call, object_type, body)
-    if isinstance(prop, Response):
-        return prop
-    call.portal.properties.props[object_type][prop.name] = prop
-    return Response(201, prop.to_json())
-
-
-def batch_create_properties(call: Call) -> Response:
-    started = _now_iso()
-    object_type = OBJECT_TYPES[call.params["obj"]]
-    body = _body(call)
-    if isinstance(body, Response):
-        return body
-    inputs = _batch_inputs(body)
-    if isinstance(inputs, Response):
-        return inputs
-    results, errors = [], []
-    for item in inputs:
-        prop = _build_property(call, object_type, item if isinstance(item, dict) else {})
-        if isinstance(prop, Response):
-            assert isinstance(prop.body, dict)
-            errors.append(
-                errs.batch_error(
-                    str(prop.body["message"]),
-                    str(prop.body["category"]),
-                    {"name": [str((item or {}).get("name", ""))]},
-                )
-            )
-            continue
-        call.portal.properties.props[object_type][prop.name] = prop
-        results.append(prop.to_json())
-    return _batch_response(results, errors, started, ok_status=201)
-
-
-def update_property(call: Call) -> Response:
-    registry = _registry(call)
-    assert registry is not None
-    prop = registry.get(call.params["name"])
-    if prop is None:
-        return errs.not_found(f"Unable to find property {call.params['name']}")
-    body = _body(call)
-    if isinstance(body, Response):
-        return body
-    if (
-        prop.hubspot_defined
-        and prop.name != "lifecyclestage"
-        and set(body) - {"label", "description"}
-    ):
-        return errs.bad_request(
-            f"Property {prop.name} is HubSpot-defined: only its label can change"
-        )
-    if "options" in body:
-        options = _options_from(body["options"])
-        if isinstance(options, str):
-            return errs.bad_request(options)
-        if prop.name == "lifecyclestage":
-            missing = set(prop.option_values()) - {o["value"] for o in options}
-            if missing & {"subscriber", "lead", "customer"}:
-                return errs.bad_request("Default lifecycle stages cannot be removed")
-        prop.options = options
-    for key, attr in (
-        ("label", "label"),
-        ("description", "description"),
-        ("groupName", "group_name"),
-    ):
-        if key in body:
-            setattr(prop, attr, str(body[key]))
-    prop.updated_at = _now_iso()
-    return Response(200, prop.to_json())
-
-
-def list_groups(call: Call) -> Response:
-    object_type = OBJECT_TYPES[call.params["obj"]]
-    return Response(200, {"results": list(call.portal.properties.groups[object_type].values())})
-
-
-def get_group(call: Call) -> Response:
-    object_type = OBJECT_TYPES[call.params["obj"]]
-    group = call.portal.properties.groups[object_type].get(call.params["name"])
-    if group is None:
-        return errs.not_found(f"Unable to find property group {call.params['name']}")
-    return Response(200, group)
-
-
-def create_group(call: Call) -> Response:
-    object_type = OBJECT_TYPES[call.params["obj"]]
-    body = _body(call)
-    if isinstance(body, Response):
-        return body
-    name, label = str(body.get("name") or ""), str(body.get("label") or "")
-    if not name or not label:
-        return errs.bad_request("Missing required fields: name, label")
-    groups = call.portal.properties.groups[object_type]
-    if name in groups:
-        return errs.error(
-            409, f"Property group named '{name}' already exists.", "OBJECT_ALREADY_EXISTS"
-        )
-    group = {
-        "name": name,
-        "label": label,
-        "displayOrder": int(body.get("displayOrder", len(groups))),
-        "archived": False,
-    }
-    groups[name] = group
-    return Response(201, group)
-
 
 # --- owners ------------------------------------------------------------------------------
-
-
-def _owner_json(owner: Any) -> dict[str, Any]:
-    return {
-        "id": owner.id,
-        "email": owner.email,
-        "type": "PERSON",
-        "firstName": owner.first_name,
-        "lastName": owner.last_name,
-        "userId": owner.user_id,
-        "userIdIncludingInactive": owner.user_id,
-        "createdAt": iso_from_ms(owner.created_ms),
-        "updatedAt": iso_from_ms(owner.created_ms),
-        "archived": owner.archived,
-        "teams": owner.teams,
-    }
-
-
-def list_owners(call: Call) -> Response:
-    req = call.request
-    try:
-        limit = int(req.param("limit") or 100)
-    except ValueError:
-        return errs.bad_request("limit must be an integer")
-    if limit < 1 or limit > 500:
-        return errs.bad_request("limit must be between 1 and 500")
-    archived = (req.param("archived") or "false").lower() == "true"
-    email = (req.param("email") or "").lower()
-    owners = [
-        o
-        for o in call.portal.owners
-        if o.archived == archived and (not email or o.email.lower() == email)
-    ]
-    start = 0
-    after = req.param("after")
-    if after:
-        ids = [o.id for o in owners]
-        start = ids.index(after) if after in ids else len(owners)
-    page = owners[start : start + limit]
-    body: dict[str, Any] = {"results": [_owner_json(o) for o in page]}
-    if start + limit < len(owners):
-        body["paging"] = _paging_next(call, owners[start + limit].id)
-    return Response(200, body)
-
-
-def get_owner(call: Call) -> Response:
-    req = call.request
-    id_property = req.param("idProperty") or "id"
-    archived = (req.param("archived") or "false").lower() == "true"
-    wanted = call.params["id"]
-    for o in call.portal.owners:
-        key = str(o.user_id) if id_property == "userId" else o.id
-        if key == wanted and o.archived == archived:
-            return Response(200, _owner_json(o))
-    return errs.not_found(f"Owner {wanted} not found")
 
 
 # --- associations v4 ---------------------------------------------------------------------
 
 
-def _association_targets(
-    call: Call, from_type: str, from_id: str, to_type: str
-) -> list[dict[str, Any]] | None:
-    portal = call.portal
-    if from_type == "contacts" and to_type == "tasks":
-        if portal.contacts.index_of(from_id) is None:
-            return None
-        return [
-            {
-                "toObjectId": int(portal.tasks.tasks[t].id),
-                "associationTypes": [
-                    {"category": "HUBSPOT_DEFINED", "typeId": CONTACT_TO_TASK, "label": None}
-                ],
-            }
-            for t in portal.tasks.by_contact.get(from_id, [])
-            if not portal.tasks.tasks[t].archived
-        ]
-    if from_type == "tasks" and to_type == "contacts":
-        idx = portal.tasks.index_of(from_id)
-        if idx is None:
-            return None
-        return [
-            {
-                "toObjectId": int(cid),
-                "associationTypes": [
-                    {"category": "HUBSPOT_DEFINED", "typeId": TASK_TO_CONTACT, "label": None}
-                ],
-            }
-            for cid in portal.tasks.tasks[idx].contacts
-        ]
-    return []
-
-
-def list_associations(call: Call) -> Response:
-    from_type = OBJECT_TYPES.get(call.params["from"])
-    to_type = OBJECT_TYPES.get(call.params["to"])
-    if from_type is None or to_type is None:
-        return errs.bad_request("Unknown object type")
-    targets = _association_targets(call, from_type, call.params["id"], to_type)
-    if targets is None:
-        return errs.not_found(f"No {from_type} with id {call.params['id']}")
-    req = call.request
-    try:
-        limit = int(req.param("limit") or 500)
-        start = int(req.param("after") or 0)
-    except ValueError:
-        return errs.bad_request("limit and after must be integers")
-    page = targets[start : start + limit]
-    body: dict[str, Any] = {"results": page}
-    if start + limit < len(targets):
-        body["paging"] = _paging_next(call, str(start + limit))
-    return Response(200, body)
-
-
-def batch_read_associations(call: Call) -> Response:
-    started = _now_iso()
-    from_type = OBJECT_TYPES.get(call.params["from"])
-    to_type = OBJECT_TYPES.get(call.params["to"])
-    if from_type is None or to_type is None:
-        return errs.bad_request("Unknown object type")
-    body = _body(call)
-    if isinstance(body, Response):
-        return body
-    inputs = body.get("inputs")
-    if not isinstance(inputs, list):
-        return errs.bad_request("Invalid input JSON: inputs must be a list")
-    if len(inputs) > 1000:
-        return errs.bad_request("Batch input cannot exceed 1000 inputs")
-    results, errors = [], []
-    for item in inputs:
-        from_id = str((item or {}).get("id", ""))
-        targets = _association_targets(call, from_type, from_id, to_type)
-        if not targets:
-            errors.append(
-                errs.batch_error(
-                    f"No {to_type} is associated with {from_type.rstrip('s')} {from_id}.",
-                    "OBJECT_NOT_FOUND",
-                    {"fromObjectId": [from_id]},
-                    sub_category="crm.associations.NO_ASSOCIATIONS_FOUND",
-                )
-            )
-            continue
-        results.append({"from": {"id": from_id}, "to": targets})
-    return _batch_response(results, errors, started)
-
-
 def register(router: Router) -> None:
-    """Add the CRM routes."""
+    """Add the contacts and tasks routes."""
     obj = crm_pattern("objects", _OBJ)
     router.add("GET", obj, "GET /crm/v3/objects/{objectType}", list_objects)
     router.add("POST", obj, "POST /crm/v3/objects/{objectType}", create_object)
@@ -1104,46 +692,3 @@ def register(router: Router) -> None:
     router.add("GET", one, "GET /crm/v3/objects/{objectType}/{id}", get_object)
     router.add("PATCH", one, "PATCH /crm/v3/objects/{objectType}/{id}", update_object)
     router.add("DELETE", one, "DELETE /crm/v3/objects/{objectType}/{id}", archive_object)
-
-    props = crm_pattern("properties", _OBJ)
-    router.add("GET", props, "GET /crm/v3/properties/{objectType}", list_properties)
-    router.add("POST", props, "POST /crm/v3/properties/{objectType}", create_property)
-    groups = crm_pattern("properties", _OBJ + "/groups")
-    router.add("GET", groups, "GET /crm/v3/properties/{objectType}/groups", list_groups)
-    router.add("POST", groups, "POST /crm/v3/properties/{objectType}/groups", create_group)
-    router.add(
-        "GET",
-        crm_pattern("properties", _OBJ + r"/groups/(?P<name>[^/]+)"),
-        "GET /crm/v3/properties/{objectType}/groups/{groupName}",
-        get_group,
-    )
-    router.add(
-        "POST",
-        crm_pattern("properties", _OBJ + "/batch/create"),
-        "POST /crm/v3/properties/{objectType}/batch/create",
-        batch_create_properties,
-    )
-    prop = crm_pattern("properties", _OBJ + r"/(?P<name>[^/]+)")
-    router.add("GET", prop, "GET /crm/v3/properties/{objectType}/{propertyName}", get_property)
-    router.add(
-        "PATCH", prop, "PATCH /crm/v3/properties/{objectType}/{propertyName}", update_property
-    )
-
-    router.add("GET", crm_pattern("owners", ""), "GET /crm/v3/owners", list_owners)
-    router.add(
-        "GET", crm_pattern("owners", r"(?P<id>[^/]+)"), "GET /crm/v3/owners/{ownerId}", get_owner
-    )
-
-    v4 = r"(?:v4|\d{4}-\d{2})"
-    router.add(
-        "GET",
-        rf"^/crm/{v4}/objects/(?P<from>[\w-]+)/(?P<id>\d+)/associations/(?P<to>[\w-]+)/?$",
-        "GET /crm/v4/objects/{fromObjectType}/{id}/associations/{toObjectType}",
-        list_associations,
-    )
-    router.add(
-        "POST",
-        rf"^/crm/{v4}/associations/(?P<from>[\w-]+)/(?P<to>[\w-]+)/batch/read/?$",
-        "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read",
-        batch_read_associations,
-    )
