@@ -149,6 +149,12 @@ def main() -> None:
         cpu_rates.append(len(population) / cpu)
     print(f"rules: {args.rules} (version {model.version})")
     print(f"contacts: {len(population)} x {args.repeat} runs, one core")
+    forms = sum(len(c.form_submissions) for c in population)
+    events = sum(len(c.email_events) for c in population)
+    print(
+        f"activity: {forms / len(population):.1f} form submissions and "
+        f"{events / len(population):.1f} email events per contact"
+    )
     # CPU time excludes the time a shared machine gives to other processes.
     for label, rates in (("wall-clock", wall_rates), ("CPU-time", cpu_rates)):
         print(

@@ -500,12 +500,13 @@ class _ModelCompiler:
             return BandsRule(name, group, low, high, text, source, spec_bands, prop)
         cond = self._activity_condition(b["count"])
         assert cond.finder is not None
-        find = cond.finder.find
+        scan = cond.finder.scan
         what = cond.text
         text = f"number of {what} in bands {shown}"
 
         def count_source(ctx: Ctx) -> tuple[float | None, str]:
-            n = len(find(ctx))
+            found = scan(ctx)
+            n = 0 if found is None else len(found[0])
             return float(n), f"{n} x {what}"
 
         return BandsRule(name, group, low, high, text, count_source, spec_bands)

@@ -13,8 +13,10 @@ from leadscore.rules.runtime import (
     ANSWER_CACHE_SIZE,
     DAY_MS,
     NO_DUE,
+    NO_SINCE,
     ActivityFinder,
     Ctx,
+    Found,
     Test,
 )
 from leadscore.rules.values import (
@@ -382,16 +384,16 @@ class ConditionCompiler:
         times = f"at least {at_least} x " if at_least > 1 else ""
         text = f"{times}{what}{when_text}"
         neg = f"no {what}{when_text}" if at_least == 1 else f"fewer than {at_least} x {what}"
-        find, label = finder.find, finder.label
+        scan, label = finder.scan, finder.label
 
         def test(ctx: Ctx) -> tuple[bool, str]:
-            found = find(ctx)
-            n = len(found)
-            if n >= at_least:
-                newest = label(ctx, max(found, key=_at)[1])
-                return True, newest if n == 1 else f"{n} x {what}{when_text}, newest: {newest}"
-            if n == 0:
+            found = scan(ctx)
+            if found is None:
                 return False, neg
+            n = len(found[0])
+            if n >= at_least:
+                newest = label(ctx, found[2])
+                return True, newest if n == 1 else f"{n} x {what}{when_text}, newest: {newest}"
             return False, f"only {n} x {what}{when_text} (needs {at_least})"
 
         return Condition(test, text, neg, finder if at_least == 1 else None)
@@ -443,35 +445,57 @@ class ConditionCompiler:
         form_tiers = self._form_tiers
         tiers_by_name = self._tiers_by_name
 
-        def find(ctx: Ctx) -> list[tuple[int, object]]:
-            out: list[tuple[int, object]] = []
+        def scan(ctx: Ctx) -> Found | None:
+            forms = ctx.forms
+            if not forms:
+                return None
             now = ctx.now
-            since = (ctx.today - window + 1) * DAY_MS if window is not None else None
-            for sub in ctx.forms:
+            since = (ctx.today - window + 1) * DAY_MS if window is not None else NO_SINCE
+            ats: list[int] = []
+            newest_at, newest, oldest = NO_SINCE, None, NO_DUE
+            for sub in forms:
                 if accepted is not None and sub.form_id not in accepted:
                     name = sub.form_name
                     if name is None or name.casefold() not in accepted_names:
                         continue
                 at = sub.submitted_at
                 if at > now:
-                    ctx.due_at(at)
+                    # Dated in the future: it counts from then on.
+                    if at < ctx.due:
+                        ctx.due = at
                     continue
-                if since is not None and at < since:
+                if at < since:
                     continue
-                out.append((at, sub))
-            if out and window is not None:
+                ats.append(at)
+                if at > newest_at:
+                    newest_at, newest = at, sub
+                if at < oldest:
+                    oldest = at
+            if not ats:
+                return None
+            if window is not None:
                 # The oldest counted occurrence is the first to leave the window.
-                ctx.due_at((min(out, key=_at)[0] // DAY_MS + window) * DAY_MS)
-            return out
+                ctx.due_at((oldest // DAY_MS + window) * DAY_MS)
+            return ats, newest_at, newest
+
+        labels: dict[tuple[str, str | None, int], str] = {}
 
         def label(ctx: Ctx, record: object) -> str:
             assert isinstance(record, FormSubmission)
-            name = form_names.get(record.form_id) or record.form_name or record.form_id
-            tier = form_tiers.get(record.form_id) or tiers_by_name.get(name.casefold())
-            tier_text = f" ({tier})" if tier else ""
-            return f"submitted {name!r}{tier_text} {days_ago(ctx.now, record.submitted_at)}"
+            # The text depends on the form and its age in days alone, and repeats.
+            key = (record.form_id, record.form_name, ctx.today - record.submitted_at // DAY_MS)
+            text = labels.get(key)
+            if text is None:
+                name = form_names.get(record.form_id) or record.form_name or record.form_id
+                tier = form_tiers.get(record.form_id) or tiers_by_name.get(name.casefold())
+                tier_text = f" ({tier})" if tier else ""
+                text = f"submitted {name!r}{tier_text} {days_ago(ctx.now, record.submitted_at)}"
+                if len(labels) >= ANSWER_CACHE_SIZE:
+                    labels.clear()
+                labels[key] = text
+            return text
 
-        return ActivityFinder(find, label), what
+        return ActivityFinder(scan, label), what
 
     def _email_finder(
         self, kind: str, arg: Field, opts: Mapping[str, Field], window: int | None
@@ -499,18 +523,22 @@ class ConditionCompiler:
         if url_parts is not None:
             what += f" on a link containing {' or '.join(map(repr, url_parts))}"
 
-        def find(ctx: Ctx) -> list[tuple[int, object]]:
-            out: list[tuple[int, object]] = []
+        def scan(ctx: Ctx) -> Found | None:
+            by_type = ctx.emails_by_type
+            if not by_type:
+                return None
             now = ctx.now
             # Window check on epoch ms: the first instant of the oldest day still counted.
-            since = (ctx.today - window + 1) * DAY_MS if window is not None else None
+            since = (ctx.today - window + 1) * DAY_MS if window is not None else NO_SINCE
+            ats: list[int] = []
+            newest_at, newest, oldest = NO_SINCE, None, NO_DUE
             for t in types:
-                events = ctx.emails_by_type.get(t)
+                events = by_type.get(t)
                 if not events:
                     continue
                 for ev in events:
                     at = ev.created
-                    if since is not None and at < since:
+                    if at < since:
                         continue
                     if campaigns is not None and ev.campaign_id not in campaigns:
                         continue
@@ -519,19 +547,38 @@ class ConditionCompiler:
                         if not any(p in url for p in url_parts):
                             continue
                     if at > now:
-                        ctx.due_at(at)
+                        # Dated in the future: it counts from then on.
+                        if at < ctx.due:
+                            ctx.due = at
                         continue
-                    out.append((at, ev))
-            if out and window is not None:
-                ctx.due_at((min(out, key=_at)[0] // DAY_MS + window) * DAY_MS)
-            return out
+                    ats.append(at)
+                    if at > newest_at:
+                        newest_at, newest = at, ev
+                    if at < oldest:
+                        oldest = at
+            if not ats:
+                return None
+            if window is not None:
+                ctx.due_at((oldest // DAY_MS + window) * DAY_MS)
+            return ats, newest_at, newest
+
+        labels: dict[tuple[str, str | None, int], str] = {}
 
         def label(ctx: Ctx, record: object) -> str:
             assert isinstance(record, EmailEvent)
-            campaign = f" (campaign {record.campaign_id})" if record.campaign_id else ""
-            return f"{verb.get(record.type.upper(), 'email ' + record.type)}{campaign} {days_ago(ctx.now, record.created)}"
+            # The text depends on the type, campaign and age in days alone, and repeats.
+            key = (record.type, record.campaign_id, ctx.today - record.created // DAY_MS)
+            text = labels.get(key)
+            if text is None:
+                campaign = f" (campaign {record.campaign_id})" if record.campaign_id else ""
+                kind = verb.get(record.type.upper(), "email " + record.type)
+                text = f"{kind}{campaign} {days_ago(ctx.now, record.created)}"
+                if len(labels) >= ANSWER_CACHE_SIZE:
+                    labels.clear()
+                labels[key] = text
+            return text
 
-        return ActivityFinder(find, label), what
+        return ActivityFinder(scan, label), what
 
     # --- built-in predicates ------------------------------------------------------------
     def _free_email_domain(self, arg: Field) -> Condition:
@@ -703,10 +750,6 @@ def _static(parts: tuple[Condition, ...]) -> tuple[str, ...] | None:
             return None
         reads.extend(r for r in part.reads if r not in reads)
     return tuple(reads)
-
-
-def _at(item: tuple[int, object]) -> int:
-    return item[0]
 
 
 def _value_text(node: Field) -> str:

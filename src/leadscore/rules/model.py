@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from leadscore.gateway.port import PropertySpec
@@ -11,7 +11,7 @@ from leadscore.records import Contact
 from leadscore.rules.conditions import FormSpec
 from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult, StageTarget
 from leadscore.rules.runtime import NO_DUE, Ctx, RuleProgram, Test, clip
-from leadscore.rules.values import domain_in, format_points, signed_points
+from leadscore.rules.values import domain_in, format_points, round_cents, signed_points
 
 # Contributions the engine adds itself (not rules): caps and included scores.
 CAP_PREFIX = "cap: "
@@ -34,59 +34,87 @@ class ScoreProgram:
     group_caps: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     low: float | None = None
     high: float | None = None
+    # The rules' bound `apply` methods, looked up once rather than for every contact.
+    _applies: tuple[Callable[[Ctx], Contribution], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_applies", tuple(rule.apply for rule in self.rules))
 
     def evaluate(
         self, ctx: Ctx, done: Mapping[str, ScoreResult], met: list[Contribution]
     ) -> ScoreResult:
         """Score one contact; appends the rule contributions that gave points to `met`."""
         contributions: list[Contribution] = []
+        append = contributions.append
         total = 0.0
         for name, weight in self.includes:
             part_contribution = _included(name, weight, done[name].total)
-            contributions.append(part_contribution)
+            append(part_contribution)
             total += part_contribution.points
         group_caps = self.group_caps
-        subtotals = dict.fromkeys(group_caps, 0.0) if group_caps else None
-        applied = [rule.apply(ctx) for rule in self.rules]
-        contributions.extend(applied)
-        for c in applied:
-            points = c.points
-            if points:
-                total += points
-                met.append(c)
-                if subtotals is not None and c.group is not None:
-                    subtotals[c.group] += points
+        subtotals = None
+        if group_caps:
+            subtotals = dict.fromkeys(group_caps, 0.0)
+            for apply in self._applies:
+                c = apply(ctx)
+                append(c)
+                points = c.points
+                if points:
+                    total += points
+                    met.append(c)
+                    if c.group is not None:
+                        subtotals[c.group] += points
+        else:
+            for apply in self._applies:
+                c = apply(ctx)
+                append(c)
+                points = c.points
+                if points:
+                    total += points
+                    met.append(c)
         if subtotals is not None:
             for group, (low, high) in group_caps.items():
-                subtotal = round(subtotals[group], 2)
+                subtotal = round_cents(subtotals[group])
                 capped = clip(subtotal, low, high)
                 if capped != subtotal:
-                    adjustment = round(capped - subtotal, 2)
-                    total += adjustment
-                    contributions.append(
-                        Contribution(
-                            f"{CAP_PREFIX}group {group}",
-                            adjustment,
-                            True,
-                            f"group {group} limited to {format_points(capped)} "
-                            f"(rules gave {format_points(subtotal)})",
-                            group,
-                        )
-                    )
-        total = round(total, 2)
-        capped_total = clip(total, self.low, self.high)
-        if capped_total != total:
-            contributions.append(
-                Contribution(
-                    f"{CAP_PREFIX}total",
-                    round(capped_total - total, 2),
-                    True,
-                    f"{self.name} limited to {format_points(capped_total)} "
-                    f"(rules gave {format_points(total)})",
-                )
-            )
-            total = capped_total
+                    cap = _group_cap(group, capped, subtotal)
+                    total += cap.points
+                    append(cap)
+        total = round_cents(total)
+        # clip() inlined: this runs for every score of every contact.
+        high, low = self.high, self.low
+        if high is not None and total > high:
+            append(_total_cap(self.name, high, total))
+            total = high
+        elif low is not None and total < low:
+            append(_total_cap(self.name, low, total))
+            total = low
         return ScoreResult(self.name, self.property, total, tuple(contributions))
+
+
+# Cap contributions are immutable and repeat across contacts (the same capped subtotals):
+# shared, like included-score contributions. typed: 5 and 5.0 must not share an entry.
+@functools.lru_cache(maxsize=8192, typed=True)
+def _group_cap(group: str, capped: float, subtotal: float) -> Contribution:
+    return Contribution(
+        f"{CAP_PREFIX}group {group}",
+        round(capped - subtotal, 2),
+        True,
+        f"group {group} limited to {format_points(capped)} (rules gave {format_points(subtotal)})",
+        group,
+    )
+
+
+@functools.lru_cache(maxsize=8192, typed=True)
+def _total_cap(name: str, capped: float, total: float) -> Contribution:
+    return Contribution(
+        f"{CAP_PREFIX}total",
+        round(capped - total, 2),
+        True,
+        f"{name} limited to {format_points(capped)} (rules gave {format_points(total)})",
+    )
 
 
 @functools.lru_cache(maxsize=8192)
@@ -295,10 +323,13 @@ class ScoringModel:
         ctx = Ctx(contact, now_ms)
         results: dict[str, ScoreResult] = {}
         met: dict[str, list[Contribution]] = {}
+        properties: dict[str, str] = {}
         for score in self.scores:
             gave: list[Contribution] = []
-            results[score.name] = score.evaluate(ctx, results, gave)
+            result = score.evaluate(ctx, results, gave)
+            results[score.name] = result
             met[score.name] = gave
+            properties[score.property] = format_points(result.total)
         current = (contact.properties.get("lifecyclestage") or "").strip()
         exclusion = self.exclusions.check(ctx, current)
         if self.stages is None:
@@ -308,9 +339,6 @@ class ScoringModel:
             if exclusion is not None:
                 would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
                 stage = StageTarget(None, f"excluded: {exclusion}{would}")
-        properties: dict[str, str] = {}
-        for score in self.scores:
-            properties[score.property] = format_points(results[score.name].total)
         grid = None
         if self.grid is not None:
             grid = self.grid.rows.label(results[self.grid.rows.score].total) + (

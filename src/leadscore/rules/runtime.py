@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from leadscore.records import Contact, EmailEvent, FormSubmission
 from leadscore.rules.evaluation import Contribution
-from leadscore.rules.values import DAY_MS, email_domain, format_points
+from leadscore.rules.values import DAY_MS, email_domain, format_points, round_cents
 
 NO_DUE = 1 << 62
 CONTRIBUTION_CACHE_SIZE = 4096
@@ -34,6 +34,7 @@ class Ctx:
         self.forms: tuple[FormSubmission, ...] = contact.form_submissions
         by_type: dict[str, list[EmailEvent]] = {}
         for event in contact.email_events:
+            # Types are grouped once per contact; every email criterion reads its slice.
             kind = event.type.upper()
             bucket = by_type.get(kind)
             if bucket is None:
@@ -53,19 +54,26 @@ class Ctx:
 # A compiled test: (met, reason). Reasons for "not met" are usually precomputed constants.
 Test = Callable[[Ctx], tuple[bool, str]]
 
+# What an activity criterion matched, or None when nothing did: the epoch-ms instant of
+# every matching occurrence in record order (sums follow that order), the newest instant
+# and its record (the first one found when several share it).
+Found = tuple[list[int], int, object]
+# Below any timestamp: the "window start" of a criterion that looks at any age.
+NO_SINCE = -(1 << 62)
+
 
 class ActivityFinder:
-    """Finds an activity criterion's matching occurrences, newest first, as (epoch ms, record),
-    noting in the context when a window will drop one."""
+    """Scans an activity criterion's matching occurrences in one pass, noting in the context
+    when a window will drop one or a future-dated one starts to count."""
 
-    __slots__ = ("find", "label")
+    __slots__ = ("label", "scan")
 
     def __init__(
         self,
-        find: Callable[[Ctx], list[tuple[int, object]]],
+        scan: Callable[[Ctx], Found | None],
         label: Callable[[Ctx, object], str],
     ) -> None:
-        self.find = find
+        self.scan = scan
         self.label = label
 
 
@@ -124,12 +132,12 @@ class DecayedPoints:
         ]
         self.text = decay.describe()
 
-    def sum(self, ctx: Ctx, found: list[tuple[int, object]]) -> float:
-        """Decayed points of every occurrence, added up."""
+    def sum(self, ctx: Ctx, ats: list[int]) -> float:
+        """Decayed points of every occurrence (epoch ms), added up in order."""
         if self.decay.half_life_days is None:
-            return sum(self.at(ctx, at) for at, _ in found)
+            return sum(self.at(ctx, at) for at in ats)
         table, today, total = self.table, ctx.today, 0.0
-        for at, _ in found:
+        for at in ats:
             age = today - at // DAY_MS
             if age < 0:
                 age = 0
@@ -162,7 +170,17 @@ def clip(points: float, low: float | None, high: float | None) -> float:
 class RuleProgram(abc.ABC):
     """One compiled rule: turns a contact context into its Contribution."""
 
-    __slots__ = ("_cache", "group", "high", "kind", "low", "name", "not_met", "spec_text")
+    __slots__ = (
+        "_by_occurrence",
+        "_cache",
+        "group",
+        "high",
+        "kind",
+        "low",
+        "name",
+        "not_met",
+        "spec_text",
+    )
 
     def __init__(
         self,
@@ -181,6 +199,9 @@ class RuleProgram(abc.ABC):
         self.spec_text = spec_text
         self.not_met = Contribution(name, 0.0, False, f"not met: {spec_text}", group)
         self._cache: dict[tuple[float, str], Contribution] = {}
+        # Activity contributions by what determines them (points, count, newest occurrence's
+        # label): the reason text is only built on a miss.
+        self._by_occurrence: dict[tuple[float, int, str], Contribution] = {}
 
     @abc.abstractmethod
     def apply(self, ctx: Ctx) -> Contribution:
@@ -197,6 +218,20 @@ class RuleProgram(abc.ABC):
             text = f"{reason}; capped at {format_points(capped)}"
         made = Contribution(self.name, round(capped, 2), True, text, self.group)
         self._remember(key, made)
+        return made
+
+    def _occurrence_met(
+        self, key: tuple[float, int, str], points: float, reason: str
+    ) -> Contribution:
+        """`_met`, remembered under `key` (which determines `reason`) for `_by_occurrence`."""
+        capped = clip(points, self.low, self.high)
+        text = reason
+        if capped != points:
+            text = f"{reason}; capped at {format_points(capped)}"
+        made = Contribution(self.name, round_cents(capped), True, text, self.group)
+        if len(self._by_occurrence) >= CONTRIBUTION_CACHE_SIZE:
+            self._by_occurrence.clear()
+        self._by_occurrence[key] = made
         return made
 
     def _unmet(self, reason: str) -> Contribution:
@@ -220,7 +255,17 @@ class RuleProgram(abc.ABC):
 class WhenRule(RuleProgram):
     """Fixed points when a condition holds (decayed by the age of the newest occurrence)."""
 
-    __slots__ = ("by_day", "decayed", "finder", "neg_text", "points", "reads", "static", "test")
+    __slots__ = (
+        "by_day",
+        "decayed",
+        "finder",
+        "neg_text",
+        "only_prop",
+        "points",
+        "reads",
+        "static",
+        "test",
+    )
 
     def __init__(
         self,
@@ -247,8 +292,21 @@ class WhenRule(RuleProgram):
         self.reads = reads if self.decayed is None else None
         self.by_day = by_day
         self.static: dict[object, tuple[Contribution, int]] = {}
+        # The common case, one property and no date test, has the shortest path.
+        self.only_prop = (
+            self.reads[0]
+            if self.reads is not None and len(self.reads) == 1 and not by_day
+            else None
+        )
 
     def apply(self, ctx: Ctx) -> Contribution:
+        prop = self.only_prop
+        if prop is not None:
+            hit = self.static.get(ctx.props.get(prop))
+            if hit is not None:
+                if hit[1] != NO_DUE:
+                    ctx.due_at(hit[1])
+                return hit[0]
         reads = self.reads
         if reads is None:
             return self._evaluate(ctx)
@@ -275,14 +333,20 @@ class WhenRule(RuleProgram):
         decayed = self.decayed
         if decayed is not None:
             assert self.finder is not None
-            found = self.finder.find(ctx)
-            if not found:
+            found = self.finder.scan(ctx)
+            if found is None:
                 return self.not_met
-            at, record = max(found, key=_when)
+            _, at, record = found
             points = decayed.at(ctx, at)
-            return self._met(
+            label = self.finder.label(ctx, record)
+            key = (points, 1, label)
+            made = self._by_occurrence.get(key)
+            if made is not None:
+                return made
+            return self._occurrence_met(
+                key,
                 points,
-                f"{self.finder.label(ctx, record)}; {format_points(self.points)} decayed to "
+                f"{label}; {format_points(self.points)} decayed to "
                 f"{format_points(points)} ({decayed.text})",
             )
         met, reason = self.test(ctx)
@@ -291,10 +355,6 @@ class WhenRule(RuleProgram):
                 return self.not_met
             return self._unmet(reason)
         return self._met(self.points, reason)
-
-
-def _when(item: tuple[int, object]) -> int:
-    return item[0]
 
 
 class EachRule(RuleProgram):
@@ -320,22 +380,26 @@ class EachRule(RuleProgram):
         self.decayed = DecayedPoints(decay, points) if decay is not None else None
 
     def apply(self, ctx: Ctx) -> Contribution:
-        found = self.finder.find(ctx)
-        if not found:
+        found = self.finder.scan(ctx)
+        if found is None:
             return self.not_met
-        n = len(found)
-        each = self.each_text
-        newest = self.finder.label(ctx, max(found, key=_when)[1])
+        ats, _, record = found
+        n = len(ats)
+        newest = self.finder.label(ctx, record)
+        decayed = self.decayed
+        total = self.points * n if decayed is None else round_cents(decayed.sum(ctx, ats))
+        key = (total, n, newest)
+        made = self._by_occurrence.get(key)
+        if made is not None:
+            return made
         if n > 1:
             newest += " (newest)"
-        decayed = self.decayed
+        each = self.each_text
         if decayed is None:
-            total = self.points * n
             reason = f"{n} x {each}: {newest}"
         else:
-            total = round(decayed.sum(ctx, found), 2)
             reason = f"{n} x {each} decayed to {format_points(total)} ({decayed.text}): {newest}"
-        return self._met(total, reason)
+        return self._occurrence_met(key, total, reason)
 
 
 @dataclass(frozen=True, slots=True)

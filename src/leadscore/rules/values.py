@@ -102,8 +102,41 @@ def domain_in(domain: str | None, domains: frozenset[str]) -> str | None:
     return None
 
 
+# round(x, 2) and float formatting cost about a microsecond each and the engine does them
+# many times per contact for values that repeat (totals, decayed points): memoised, bounded
+# and emptied when full.
+MEMO_SIZE = 65536
+_ROUNDED: dict[float, float] = {}
+_FORMATTED: dict[float, str] = {}
+
+
+def round_cents(value: float) -> float:
+    """`round(value, 2)`, memoised for floats (exactly the same result, sign of zero too)."""
+    if type(value) is not float or not value:
+        # ints stay ints and 0.0 / -0.0 keep their sign: both equal 0 as dict keys.
+        return round(value, 2)
+    rounded = _ROUNDED.get(value)
+    if rounded is None:
+        rounded = round(value, 2)
+        if len(_ROUNDED) >= MEMO_SIZE:
+            _ROUNDED.clear()
+        _ROUNDED[value] = rounded
+    return rounded
+
+
 def format_points(value: float | int) -> str:
     """Stable HubSpot text for a score: an integer when whole, else up to 2 decimals."""
+    text = _FORMATTED.get(value)
+    if text is None:
+        text = _format_points(value)
+        if len(_FORMATTED) >= MEMO_SIZE:
+            _FORMATTED.clear()
+        # Equal numbers (5 and 5.0, 0.0 and -0.0) have the same text, so one entry serves.
+        _FORMATTED[value] = text
+    return text
+
+
+def _format_points(value: float | int) -> str:
     if isinstance(value, int) or value.is_integer():
         return str(int(value))
     rounded = round(value, 2)
