@@ -156,7 +156,7 @@ def test_stop_interrupts_between_batches_within_the_grace_period(
     wait_until(lambda: job.running == 1)
     started = time.monotonic()
     assert sync.shutdown(grace_seconds=5)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # one 0.05 s batch, with room for a busy machine
     assert metric(metrics, "leadscore_runs_total", outcome="interrupted") == 1
     assert metric(metrics, "leadscore_run_in_progress") == 0
     # The lock went with the run: another holder can take it at once.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,14 @@ from leadscore.settings import Settings
 from leadscore.state import CONTACTS_CURSOR, RunRecord, open_store
 from leadscore.sync import run_sync
 
-from .running_service import RULES, parse_metrics, run_service, wait_until
+from .running_service import (
+    RULES,
+    VENV_BIN,
+    clean_environment,
+    parse_metrics,
+    run_service,
+    wait_until,
+)
 
 BATCH_UPDATE_PATH = "/crm/v3/objects/contacts/batch/update"
 
@@ -122,7 +130,7 @@ def test_two_run_processes_on_one_postgres_never_sync_at_once(
     tmp_path: Path, postgres_url: str
 ) -> None:
     # Slow HubSpot keeps replica A's first run going while replica B starts and ticks.
-    with start_sandbox(contacts=300, seed=12, latency_ms=400) as sandbox:
+    with start_sandbox(contacts=300, seed=12, latency_ms=2000) as sandbox:
         env = service_env(sandbox, postgres_url)
         with run_service(tmp_path, env, name="replica-a") as first:
             first.wait_healthy()
@@ -134,6 +142,17 @@ def test_two_run_processes_on_one_postgres_never_sync_at_once(
                 )
                 assert first.metric("leadscore_run_in_progress") == 1  # still A's run
                 assert second.metric("leadscore_run_in_progress") == 0
+                # A manual sync takes the same lock, so it is refused too.
+                manual = subprocess.run(
+                    [str(VENV_BIN / "leadscore"), "sync"],
+                    env=clean_environment(env),
+                    cwd=tmp_path,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                assert manual.returncode == 1
+                assert "another leadscore sync is running on this state store" in manual.stderr
                 sandbox.admin.set_latency(0)  # let A finish
                 wait_until(
                     lambda: first.metric("leadscore_runs_total", outcome="success") == 1,
@@ -154,8 +173,7 @@ def test_two_run_processes_on_one_postgres_never_sync_at_once(
 
 def test_sigterm_mid_run_exits_0_and_leaves_consistent_state(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path}/state.db"
-    # Slow enough that the first run is still writing when the signal arrives.
-    with start_sandbox(contacts=600, seed=13, latency_ms=100) as sandbox:
+    with start_sandbox(contacts=1000, seed=13, latency_ms=50) as sandbox:
         env = {**service_env(sandbox, database_url), "LEADSCORE_SHUTDOWN_GRACE_SECONDS": "20"}
         with run_service(tmp_path, env) as service:
             service.wait_healthy()
@@ -164,6 +182,9 @@ def test_sigterm_mid_run_exits_0_and_leaves_consistent_state(tmp_path: Path) -> 
                 60,
                 "the first writes to reach HubSpot",
             )
+            # From here on HubSpot is slow, so most of the portal is still unwritten when
+            # the signal arrives: the run must stop between batches, not finish.
+            sandbox.admin.set_latency(700)
             signalled = time.monotonic()
             assert service.stop(signal.SIGTERM, timeout=25) == 0
             elapsed = time.monotonic() - signalled

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,3 +104,55 @@ def test_sync_then_backfill_report_their_summary_and_exit_0(
     assert resume.stderr.strip() == (
         "error: no interrupted backfill to resume; run `leadscore backfill`"
     )
+
+
+def test_ctrl_c_stops_a_backfill_cleanly_and_resume_finishes_it(tmp_path: Path) -> None:
+    with start_sandbox(contacts=1500, seed=5, latency_ms=30) as sb:
+        env = sandbox_env(sb, tmp_path / "s.db")
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("LEADSCORE_", "HUBSPOT_"))}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leadscore", "backfill", "--no-progress"],
+            cwd=REPO,
+            env={**base, **env, "LEADSCORE_MAX_CONCURRENCY": "2"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(r["path"].endswith("batch/update") for r in sb.admin.requests()):
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "interrupted: state saved; `leadscore backfill --resume` continues" in err
+        assert "backfill interrupted:" in out
+        done_first = int(out.split("backfill interrupted: ")[1].split(" contacts")[0])
+        assert 0 < done_first < 1500
+
+        resumed = leadscore("backfill", "--resume", "--no-progress", env=env)
+        assert resumed.returncode == 0, resumed.stderr
+        assert f"backfill success: {1500 - done_first} contacts scored" in resumed.stdout
+        again = leadscore("sync", "--no-progress", env=env)
+        assert "actions applied: none" in again.stdout
+
+
+def test_a_sync_refuses_to_overlap_a_running_one(tmp_path: Path, sandbox: SandboxHandle) -> None:
+    from leadscore.service.locks import run_lock_for
+
+    env = sandbox_env(sandbox, tmp_path / "s.db")
+    held = run_lock_for(env["LEADSCORE_DATABASE_URL"])
+    assert held.try_acquire()
+    try:
+        before = len(sandbox.admin.requests())
+        proc = leadscore("sync", "--no-progress", env=env)
+        assert proc.returncode == 1
+        (line,) = proc.stderr.strip().splitlines()
+        assert line.startswith("error: another leadscore sync is running on this state store")
+        assert len(sandbox.admin.requests()) == before
+        # A dry-run only reads: it runs alongside.
+        dry = leadscore("sync", "--dry-run", "--no-progress", env=env)
+        assert dry.returncode == 0, dry.stderr
+    finally:
+        held.release()

@@ -487,3 +487,16 @@ def test_gateway_errors_end_the_run_as_failed_with_one_line(
     assert summary.error == "HubSpot refused the token (401): check HUBSPOT_ACCESS_TOKEN"
     assert store.runs()[0].outcome == "failed"
     assert store.cursors() == {}
+
+
+def test_the_same_runs_work_on_postgresql(postgres_url: str, hub: FakeHubSpot) -> None:
+    settings = Settings(database_url=postgres_url, sync_lookback_seconds=0, max_concurrency=4)
+    with open_store(postgres_url) as pg:
+        first = sync(settings, hub, pg)
+        assert first.outcome == "success" and first.actions_by_kind["stage_backward"] == 1
+        writes = len(hub.writes)
+        assert sync(settings, hub, pg).actions_by_kind == {}
+        assert len(hub.writes) == writes
+        assert [e.state for e in pg.ledger("3")] == ["created"]
+        assert len(pg.audit_log(run_id=first.run_id)) == 14
+        assert pg.contact_states(["5"])["5"].stage == "lead"

@@ -101,6 +101,35 @@ def writes_logged(sandbox: SandboxHandle, since: int = 0) -> list[dict[str, Any]
     ]
 
 
+def ask_for_sales(sandbox: SandboxHandle, settings: Settings, model: ScoringModel) -> str:
+    """Submit "Contact sales" for an owned, not excluded lead (the rules then qualify it as
+    SQL); returns its id."""
+    now = int(time.time() * 1000)
+    with build_gateway(settings) as gw:
+        archived = {o.id for o in gw.list_owners() if o.archived}
+        lead = next(
+            c
+            for page in gw.iter_contacts(model.contact_properties)
+            for c in page
+            if c.properties.get("lifecyclestage") in ("lead", "marketingqualifiedlead")
+            and c.properties.get("hubspot_owner_id") not in (None, "", *archived)
+            and c.email
+            and model.evaluate(c, now).exclusion is None
+        )
+    form = next(f["id"] for f in sandbox.admin.info()["forms"] if f["name"] == "Contact sales")
+    reply = httpx.post(
+        f"{sandbox.base_url}/submissions/v3/integration/submit/{sandbox.portal_id}/{form}",
+        json={
+            "fields": [
+                {"name": name, "value": lead.properties.get(name) or "Sam"}
+                for name in ("email", "firstname", "lastname", "company")
+            ]
+        },
+    )
+    assert reply.status_code == 200, reply.text
+    return lead.id
+
+
 def db_dump(url: str) -> dict[str, list[str]]:
     engine = sa.create_engine(url)
     try:
@@ -130,8 +159,9 @@ def expected_state(
 def test_sync_makes_hubspot_match_the_engine_then_a_second_sync_writes_nothing(
     sandbox: SandboxHandle, model: ScoringModel, tmp_path: Path
 ) -> None:
-    before = portal_state(sandbox, model)
     settings = settings_for(sandbox, tmp_path / "s.db")
+    sales_lead = ask_for_sales(sandbox, settings, model)
+    before = portal_state(sandbox, model)
     now = int(time.time() * 1000)
     first = run_sync(settings, model=model, progress=False, now_ms=now)
     assert first.outcome == "success", first
@@ -169,9 +199,20 @@ def test_sync_makes_hubspot_match_the_engine_then_a_second_sync_writes_nothing(
         == len([e for e in ledger if e.state == "created"])
     )
     assert sorted(k.split(":")[1] for k in keys) == sorted(crossings)
+    with build_gateway(settings) as gw:
+        archived = {o.id for o in gw.list_owners() if o.archived}
+    owned = 0
     for t in tasks:
-        assert t["hs_task_body"].startswith("Score: ")
-        assert t["hubspot_owner_id"] or settings.default_owner_id is None
+        contact_id = t[TaskCreator.KEY_PROPERTY].split(":")[1]
+        owner = sandbox.admin.contact(contact_id).get("hubspot_owner_id") or None
+        expected_owner = owner if owner not in archived else None
+        assert (t["hubspot_owner_id"] or None) == expected_owner, contact_id
+        owned += expected_owner is not None
+        assert t["hs_task_body"].startswith("Score: ") and "Why: " in t["hs_task_body"]
+    assert sales_lead in {k.split(":")[1] for k in keys}
+    assert owned >= 1
+    # Unowned crossings are reported, never dropped silently.
+    assert len(first.warnings) == len(tasks) - owned
 
     mark = len(sandbox.admin.requests())
     second = run_sync(settings, model=model, progress=False, now_ms=now)
@@ -324,3 +365,42 @@ def test_demo_runs_from_the_cli_dry_run_apply_zero_changes_and_two_explanations(
     again = out.split("3. leadscore sync again")[1]
     assert "actions applied: none" in again
     assert len(re.findall(r"^contact \d+ \(rules ", out, flags=re.MULTILINE)) == 2
+
+
+def test_online_explain_finds_a_contact_by_id_or_email_with_its_stored_activity(
+    sandbox: SandboxHandle, model: ScoringModel, tmp_path: Path
+) -> None:
+    from leadscore.errors import InputError
+    from leadscore.sync.explain import explain_online
+
+    settings = settings_for(sandbox, tmp_path / "s.db")
+    now = int(time.time() * 1000)
+    run_sync(settings, model=model, progress=False, now_ms=now)
+    with open_store(settings.database_url) as store:
+        busy = next(a.contact_id for a in store.audit_log() if a.action == "stage_forward")
+        email = store.contact_states([busy])[busy].email
+    assert email
+    by_id = explain_online(busy, settings, model, now)
+    by_email = explain_online(email.upper(), settings, model, now)
+    assert by_id.contact.id == by_email.contact.id == busy
+    assert by_id.evaluation == by_email.evaluation
+    written = sandbox.admin.contact(busy)
+    for name, value in by_id.evaluation.properties.items():
+        assert same_value(written.get(name), value), name
+    assert "from the state store" in by_id.activity_source
+    missing = "no HubSpot contact with id or email 'nobody@nowhere.example'"
+    with pytest.raises(InputError, match=re.escape(missing)):
+        explain_online("nobody@nowhere.example", settings, model, now)
+
+
+def test_online_explain_without_a_state_store_says_activity_is_missing(
+    sandbox: SandboxHandle, model: ScoringModel, tmp_path: Path
+) -> None:
+    from leadscore.sync.explain import explain_online
+
+    settings = settings_for(sandbox, tmp_path / "never.db")
+    first = sorted(portal_state(sandbox, model))[0]
+    result = explain_online(first, settings, model, int(time.time() * 1000))
+    assert result.contact.id == first
+    assert result.activity_source.startswith("no state store yet")
+    assert not (tmp_path / "never.db").exists()

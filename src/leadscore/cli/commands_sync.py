@@ -85,7 +85,7 @@ def _run(
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format.value)
     _require_credentials(settings)
-    with _stop_on_interrupt() as stop:
+    with _exclusive_run(settings, dry_run), _stop_on_interrupt() as stop:
         summary = run_sync(
             settings,
             mode=mode,
@@ -96,6 +96,29 @@ def _run(
             progress=progress,
         )
     _report(summary, output)
+
+
+@contextmanager
+def _exclusive_run(settings: Settings, dry_run: bool) -> Iterator[None]:
+    """Take the service's run lock so a manual sync never overlaps a scheduled one.
+
+    A dry-run only reads, so it runs alongside anything.
+    """
+    if dry_run:
+        yield
+        return
+    from leadscore.service.locks import run_lock_for
+
+    lock = run_lock_for(settings.database_url)
+    if not lock.try_acquire():
+        raise LeadscoreError(
+            f"another leadscore sync is running on this state store ({lock.description}); "
+            "try again when it has finished"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _require_credentials(settings: Settings) -> None:
@@ -111,8 +134,11 @@ def _report(summary: RunSummary, output: OutputChoice) -> None:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
         typer.echo(summary.describe(), err=output is OutputChoice.json)
-    for warning in summary.warnings if not summary.dry_run else ():
+    shown = summary.warnings[:10] if not summary.dry_run else ()
+    for warning in shown:
         typer.echo(f"warning: {warning}", err=True)
+    if len(summary.warnings) > len(shown) and not summary.dry_run:
+        typer.echo(f"warning: ... {len(summary.warnings) - len(shown)} more like these", err=True)
     if summary.outcome == "failed":
         raise LeadscoreError(summary.error or "the run failed")
     if summary.outcome == "partial":
@@ -167,5 +193,6 @@ def demo(
 
     overrides: dict[str, object] = {"rules": rules} if rules is not None else {}
     settings = load_settings(**overrides)
-    configure_logging("WARNING", settings.log_format.value)
+    # The demo prints its own summary and warnings; log lines would only repeat them.
+    configure_logging("ERROR", settings.log_format.value)
     run_demo(settings, contacts=contacts, max_rows=rows or None)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from leadscore.gateway.port import PropertySpec
 from leadscore.records import Contact
+from leadscore.rules.codegen import ScoreFunction, generate_score
 from leadscore.rules.conditions import FormSpec
 from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult, StageTarget
 from leadscore.rules.runtime import NO_DUE, Ctx, RuleProgram, Test, clip
@@ -38,14 +39,24 @@ class ScoreProgram:
     _applies: tuple[Callable[[Ctx], Contribution], ...] = field(
         init=False, repr=False, compare=False, default=()
     )
+    # The generated straight-line equivalent of `evaluate` (see codegen.py) and its source.
+    run: ScoreFunction = field(init=False, repr=False, compare=False)
+    source: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_applies", tuple(rule.apply for rule in self.rules))
+        source, run = generate_score(self, _included, _group_cap, _total_cap)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "run", run)
 
     def evaluate(
         self, ctx: Ctx, done: Mapping[str, ScoreResult], met: list[Contribution]
     ) -> ScoreResult:
-        """Score one contact; appends the rule contributions that gave points to `met`."""
+        """Score one contact; appends the rule contributions that gave points to `met`.
+
+        The reference loop: `run` (generated) must give exactly the same result and is what
+        `ScoringModel.evaluate` uses.
+        """
         contributions: list[Contribution] = []
         append = contributions.append
         total = 0.0
@@ -318,15 +329,30 @@ class ScoringModel:
     def score_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.scores)
 
+    def debug_source(self) -> str:
+        """The generated Python source of every score's function, for reading and debugging."""
+        return "\n".join(score.source for score in self.scores)
+
     def evaluate(self, contact: Contact, now_ms: int) -> Evaluation:
         """Score `contact` as of `now_ms` (epoch ms). Pure: same input, same output."""
+        return self._evaluate(contact, now_ms, generated=True)
+
+    def evaluate_reference(self, contact: Contact, now_ms: int) -> Evaluation:
+        """`evaluate` through the scores' plain rule loops instead of the generated code:
+        the straightforward path the generated one must agree with (used by tests)."""
+        return self._evaluate(contact, now_ms, generated=False)
+
+    def _evaluate(self, contact: Contact, now_ms: int, *, generated: bool) -> Evaluation:
         ctx = Ctx(contact, now_ms)
         results: dict[str, ScoreResult] = {}
         met: dict[str, list[Contribution]] = {}
         properties: dict[str, str] = {}
         for score in self.scores:
             gave: list[Contribution] = []
-            result = score.evaluate(ctx, results, gave)
+            if generated:
+                result = score.run(ctx, results, gave.append)
+            else:
+                result = score.evaluate(ctx, results, gave)
             results[score.name] = result
             met[score.name] = gave
             properties[score.property] = format_points(result.total)
@@ -347,14 +373,10 @@ class ScoringModel:
             properties[self.grid.property] = grid
         if self.reasons is not None:
             properties[self.reasons.property] = self._reasons_text(met, self.reasons)
+        due = ctx.due
+        # Positional: keyword arguments cost measurably on this per-contact path.
         return Evaluation(
-            contact_id=contact.id,
-            scores=results,
-            stage=stage,
-            grid=grid,
-            exclusion=exclusion,
-            next_due_ms=None if ctx.due == NO_DUE else ctx.due,
-            properties=properties,
+            contact.id, results, stage, grid, exclusion, None if due == NO_DUE else due, properties
         )
 
     @staticmethod

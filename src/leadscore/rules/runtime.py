@@ -329,26 +329,31 @@ class WhenRule(RuleProgram):
         self.static[key] = (made, due)
         return made
 
-    def _evaluate(self, ctx: Ctx) -> Contribution:
+    def decayed_met(self, ctx: Ctx, found: Found) -> Contribution:
+        """The contribution of a decayed activity condition, given what its finder found."""
         decayed = self.decayed
-        if decayed is not None:
+        assert decayed is not None and self.finder is not None
+        _, at, record = found
+        points = decayed.at(ctx, at)
+        label = self.finder.label(ctx, record)
+        key = (points, 1, label)
+        made = self._by_occurrence.get(key)
+        if made is not None:
+            return made
+        return self._occurrence_met(
+            key,
+            points,
+            f"{label}; {format_points(self.points)} decayed to "
+            f"{format_points(points)} ({decayed.text})",
+        )
+
+    def _evaluate(self, ctx: Ctx) -> Contribution:
+        if self.decayed is not None:
             assert self.finder is not None
             found = self.finder.scan(ctx)
             if found is None:
                 return self.not_met
-            _, at, record = found
-            points = decayed.at(ctx, at)
-            label = self.finder.label(ctx, record)
-            key = (points, 1, label)
-            made = self._by_occurrence.get(key)
-            if made is not None:
-                return made
-            return self._occurrence_met(
-                key,
-                points,
-                f"{label}; {format_points(self.points)} decayed to "
-                f"{format_points(points)} ({decayed.text})",
-            )
+            return self.decayed_met(ctx, found)
         met, reason = self.test(ctx)
         if not met:
             if reason is self.neg_text:
@@ -383,6 +388,10 @@ class EachRule(RuleProgram):
         found = self.finder.scan(ctx)
         if found is None:
             return self.not_met
+        return self.counted(ctx, found)
+
+    def counted(self, ctx: Ctx, found: Found) -> Contribution:
+        """The contribution for the occurrences the finder found."""
         ats, _, record = found
         n = len(ats)
         newest = self.finder.label(ctx, record)

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from rich.console import Console
 
+from leadscore.errors import ConfigError
 from leadscore.settings import Settings, Tier
 from leadscore.state.store import StateStore, open_store
 from leadscore.sync.explain import explain_contact
@@ -40,6 +41,11 @@ def run_demo(
     from leadscore.sandbox import start_sandbox
 
     out = console or Console(highlight=False)
+    if not Path(settings.rules).exists():
+        raise ConfigError(
+            f"{settings.rules}: rules file not found; run the demo from the repository root "
+            "or pass --rules PATH"
+        )
     model = load_model(settings.rules)
     started = time.monotonic()
     out.print(

@@ -136,11 +136,13 @@ def pull_activity(
     since: Callable[[str], int],
     until_ms: int,
     workers: int = 4,
+    collect_touched: bool = True,
 ) -> ActivityPull:
     """Pull email events and every form's submissions into `sink`, streams in parallel.
 
     `since(stream)` gives each stream's start (cursor minus lookback, or the horizon).
-    Returned cursors are only to be saved once the contacts they touch are applied.
+    Returned cursors are only to be saved once the contacts they touch are applied. A full
+    run scores every contact anyway, so it need not collect the emails touched.
     """
     names = {f.id: f.name for f in forms}
 
@@ -151,7 +153,9 @@ def pull_activity(
             reader.iter_email_events(since(EMAIL_EVENTS_CURSOR), until_ms), _ACTIVITY_CHUNK
         ):
             count += len(chunk)
-            touched |= sink.add_email_events(chunk)
+            emails = sink.add_email_events(chunk)
+            if collect_touched:
+                touched |= emails
         return touched, count
 
     def submissions(form: Form) -> tuple[set[str], int]:
@@ -165,7 +169,9 @@ def pull_activity(
         )
         for chunk in batched(records, _ACTIVITY_CHUNK):
             count += len(chunk)
-            touched |= sink.add_submissions(chunk, names)
+            emails = sink.add_submissions(chunk, names)
+            if collect_touched:
+                touched |= emails
         return touched, count
 
     touched: set[str] = set()
@@ -230,45 +236,68 @@ def _merge(a: ContactActivity, b: ContactActivity) -> ContactActivity:
 
 
 class ContactSpill:
-    """A scratch SQLite file holding listed contacts until their activity is in.
+    """A scratch SQLite file between the contact listing and the scoring.
 
     A full listing is latency-bound (one page after another), the activity pull is
-    rate-bound; spilling pages to disk lets both run at once without holding the portal in
-    memory. Rows are read back in listing order, 100 at a time.
+    rate-bound, and scoring is CPU-bound. The listing runs on its own thread from the
+    start of the run into this file, through the activity pull and on while contacts are
+    scored, so the three overlap without holding the portal in memory. The reader gets
+    contacts in listing order, 100 at a time, waiting for the listing when it catches up.
     """
 
     def __init__(self) -> None:
         self._dir = tempfile.mkdtemp(prefix="leadscore-spill-")
-        self._path = Path(self._dir) / "contacts.db"
-        # One connection per thread that uses it: the writer (listing) and the reader.
-        self._write = sqlite3.connect(self._path, check_same_thread=False)
-        self._write.execute("PRAGMA journal_mode=OFF")
-        self._write.execute("PRAGMA synchronous=OFF")
-        self._write.execute("CREATE TABLE spill (seq INTEGER PRIMARY KEY, id TEXT, props TEXT)")
+        self._db = sqlite3.connect(Path(self._dir) / "contacts.db", check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE spill (seq INTEGER PRIMARY KEY, id TEXT, props TEXT)")
+        # One connection, two threads: the lock serialises them; the condition wakes the
+        # reader when a page lands or the listing ends.
+        self._lock = threading.Condition()
+        self._finished = False
+        self._failure: BaseException | None = None
+        self.cancelled = threading.Event()
         self.count = 0
 
     def add(self, page: Sequence[Contact]) -> None:
         """Append one page (listing thread)."""
         rows = [(c.id, json.dumps(dict(c.properties), separators=(",", ":"))) for c in page]
-        self._write.executemany("INSERT INTO spill (id, props) VALUES (?, ?)", rows)
-        self._write.commit()
-        self.count += len(rows)
+        with self._lock:
+            self._db.executemany("INSERT INTO spill (id, props) VALUES (?, ?)", rows)
+            self._db.commit()
+            self.count += len(rows)
+            self._lock.notify_all()
+
+    def finish(self, failure: BaseException | None = None) -> None:
+        """The listing is over (or failed): readers stop once they have read everything."""
+        with self._lock:
+            self._finished = True
+            self._failure = failure
+            self._lock.notify_all()
 
     def batches(self, size: int) -> Iterator[list[Contact]]:
-        """Spilled contacts in listing order, `size` at a time (each id once)."""
-        seen_last = 0
+        """Spilled contacts in listing order, `size` at a time, until the listing ends."""
+        last = 0
         while True:
-            rows = self._write.execute(
-                "SELECT seq, id, props FROM spill WHERE seq > ? ORDER BY seq LIMIT ?",
-                (seen_last, size),
-            ).fetchall()
+            with self._lock:
+                while True:
+                    rows = self._db.execute(
+                        "SELECT seq, id, props FROM spill WHERE seq > ? ORDER BY seq LIMIT ?",
+                        (last, size),
+                    ).fetchall()
+                    if self._failure is not None:
+                        raise self._failure
+                    # A short batch is fine once the listing is over; before that, wait.
+                    if len(rows) == size or self._finished:
+                        break
+                    self._lock.wait(timeout=1.0)
             if not rows:
                 return
-            seen_last = rows[-1][0]
+            last = rows[-1][0]
             yield [Contact(cid, json.loads(props)) for _seq, cid, props in rows]
 
     def close(self) -> None:
-        self._write.close()
+        self._db.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> ContactSpill:
@@ -288,10 +317,12 @@ def spill_listing(
         try:
             for page in pages:
                 spill.add(page)
-                if stop is not None and stop.is_set():
-                    return
-        except BaseException as exc:  # re-raised by join()
+                if spill.cancelled.is_set() or (stop is not None and stop.is_set()):
+                    break
+        except BaseException as exc:  # handed to the reader and re-raised by join()
             failure.append(exc)
+        finally:
+            spill.finish(failure[0] if failure else None)
 
     thread = threading.Thread(target=run, name="leadscore-list", daemon=True)
     thread.start()

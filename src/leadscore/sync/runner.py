@@ -571,7 +571,7 @@ def _drive(run: _Run, writable: StateStore | None) -> None:
     with contextlib.ExitStack() as spilled:
         join_listing: Callable[[], None] | None = None
         if full:
-            # List every contact while the activity is pulled (see ContactSpill).
+            # The listing runs from now on, through the activity pull (see ContactSpill).
             spill = spilled.enter_context(ContactSpill())
             pages = run.reader.iter_contacts(run.model.contact_properties)
             join_listing = spill_listing(pages, spill, run.stop)
@@ -583,21 +583,28 @@ def _drive(run: _Run, writable: StateStore | None) -> None:
                 run._since(cursors),
                 until_ms=run.now_ms,
                 workers=max(1, run.settings.max_concurrency // 2),
+                collect_touched=not full,
             )
-        finally:
-            if join_listing is not None:
-                join_listing()
-        log.info("activity pulled", events=activity.events, submissions=activity.submissions)
-        try:
+            log.info("activity pulled", events=activity.events, submissions=activity.submissions)
             if full:
                 run.run_full(backfill, spill.batches(BATCH_SIZE))
             else:
                 assert contacts_cursor is not None
                 since = contacts_cursor - run.settings.sync_lookback_seconds * 1000
                 run.run_incremental(since, activity.touched_emails)
+        except BaseException:
+            if join_listing is not None:
+                spill.cancelled.set()  # the listing thread ends after its current page
+            raise
         finally:
-            if run.applyq is not None:
-                run.applyq.drain()
+            try:
+                if run.applyq is not None:
+                    run.applyq.drain()
+            finally:
+                if join_listing is not None:
+                    if run.interrupted:
+                        spill.cancelled.set()
+                    join_listing()
     if run.interrupted or writable is None:
         return
     # Every write these cursors cover is applied (failures are queued for retry).
@@ -607,7 +614,12 @@ def _drive(run: _Run, writable: StateStore | None) -> None:
         new_cursors[CONTACTS_CURSOR] = backfill.started_at_ms if backfill else run.now_ms
     else:
         assert contacts_cursor is not None
-        new_cursors[CONTACTS_CURSOR] = max(contacts_cursor, run.max_modified or contacts_cursor)
+        # The search ran after `now_ms`, so every change before it was listed (search lag
+        # and clock skew are what the lookback re-reads). Advancing to `now_ms`, not just to
+        # the newest change seen, keeps quiet runs from re-reading older writes each time.
+        new_cursors[CONTACTS_CURSOR] = max(
+            contacts_cursor, run.max_modified or contacts_cursor, run.now_ms
+        )
     if backfill is not None:
         writable.finish_backfill(backfill.id, new_cursors, run.clock())
     else:
