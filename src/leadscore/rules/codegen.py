@@ -2,10 +2,12 @@
 
 `ScoreProgram.evaluate` loops over the rules and calls each one's `apply`; that loop and
 those calls are most of what scoring a contact costs. The generated function does the same
-work in the same order without the dispatch: cached single-property rules are looked up
-inline, every other rule is called through its pre-bound `apply`, and the score's groups
-are local variables. It must give exactly what `ScoreProgram.evaluate` gives; the source is
-kept (`ScoringModel.debug_source()`) so it can be read and stepped through.
+work in the same order without the dispatch: rules cached by property values are looked
+up inline, condition and activity rules call their test or scan directly (a scan that finds
+nothing needs no further call), anything else goes through its pre-bound `apply`, and the
+score's groups are local variables. It must give exactly what `ScoreProgram.evaluate` gives
+(tests/rules/test_generated_scores.py); the source is kept (`ScoringModel.debug_source()`)
+so it can be read and stepped through.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from leadscore.rules.evaluation import Contribution, ScoreResult
-from leadscore.rules.runtime import NO_DUE, BandsRule, Ctx, EachRule, WhenRule
+from leadscore.rules.runtime import NO_DUE, BandsRule, Ctx, EachRule, RuleProgram, WhenRule
 from leadscore.rules.values import round_cents
 
 if TYPE_CHECKING:
@@ -82,7 +84,9 @@ def generate_score(
             body += [
                 f"# cap on group {group!r}",
                 f"subtotal = round_cents(g{g})",
-                *_clip_lines("capped", "subtotal", g_low, g_high, f"group_low_{g}", f"group_high_{g}"),
+                *_clip_lines(
+                    "capped", "subtotal", g_low, g_high, f"group_low_{g}", f"group_high_{g}"
+                ),
                 "if capped != subtotal:",
                 f"    cap = group_cap(group_{g}, capped, subtotal)",
                 "    total += cap.points",
@@ -138,7 +142,7 @@ def generate_score(
     return source, run
 
 
-def _rule_lines(r: int, rule: object, bound: dict[str, object]) -> list[str]:
+def _rule_lines(r: int, rule: RuleProgram, bound: dict[str, object]) -> list[str]:
     """Lines that set `c{r}` to the rule's contribution, as its `apply` would."""
     if type(rule) is WhenRule and rule.reads is not None:
         # WhenRule.apply's cache lookup, inline (same key); on a miss `apply` does the rest.
@@ -217,7 +221,10 @@ def _clip_lines(
     if high is not None:
         lines += [f"if {value} > {high_name}:", f"    {out} = {high_name}"]
     if low is not None:
-        lines += [f"{'elif' if high is not None else 'if'} {value} < {low_name}:", f"    {out} = {low_name}"]
+        lines += [
+            f"{'elif' if high is not None else 'if'} {value} < {low_name}:",
+            f"    {out} = {low_name}",
+        ]
     return lines
 
 

@@ -1,0 +1,129 @@
+"""The generated per-score functions give exactly what the plain rule loops give."""
+
+from __future__ import annotations
+
+import linecache
+from pathlib import Path
+
+from hypothesis import given
+from tests.rules.builders import DAY_MS, NOW_MS, contact, days_ago, email, form, model_from
+from tests.rules.test_invariants import FAST, contacts
+
+from leadscore.records import Contact
+from leadscore.rules import ScoringModel, load_model
+
+SHIPPED = Path(__file__).resolve().parents[2] / "config" / "scoring.yaml"
+# Compiled separately so neither path can answer from the other's caches.
+GENERATED: ScoringModel = load_model(SHIPPED)
+REFERENCE: ScoringModel = load_model(SHIPPED)
+
+# Every rule kind and every cap the generator has a branch for: group and score minimum
+# and maximum, weighted includes, cached and uncached conditions, activity with and
+# without decay, bands on a property and on a count, a map.
+EVERY_BRANCH = """
+forms:
+  - {id: demo, name: Demo, tier: BOFU}
+  - {id: ebook, name: Ebook, tier: TOFU}
+scores:
+  fit:
+    min: -50
+    max: 30
+    groups: {firmo: {max: 20}, spam: {min: -40}}
+    rules:
+      - {name: big, group: firmo, when: {property: size, gte: 100}, points: 15}
+      - {name: rich, group: firmo, when: {property: revenue, gte: 1000}, points: 10}
+      - {name: mash, group: spam, when: {keyboard_mash: true}, points: -30}
+      - {name: lower, group: spam, when: {uncapitalised_name: true}, points: -30}
+      - {name: free, when: {free_email_domain: true}, points: -5}
+      - {name: recent, when: {property: lastvisit, newer_than_days: 7}, points: 4}
+      - name: staff
+        bands:
+          property: size
+          ranges: [{min: 1, max: 9, points: 1}, {min: 10, points: 3}]
+  engagement:
+    decay: {half_life_days: 30}
+    groups: {mail: {max: 6}}
+    rules:
+      - {name: demo, when: {form_submitted: {form: Demo, within_days: 90}}, points: 20}
+      - {name: undecayed demo, when: {form_submitted: {form: Demo}}, points: 1, decay: none}
+      - {name: ebooks, each: {form_submitted: {tier: TOFU}}, points: 2, max: 6}
+      - {name: opens, group: mail, each: {email_opened: {within_days: 60}}, points: 1}
+      - name: clicks
+        group: mail
+        each: {email_clicked: true}
+        points: 2
+        decay: {linear_percent: 10, every_days: 7}
+      - name: busy
+        bands:
+          count: {email_opened: {within_days: 30}}
+          ranges: [{min: 2, max: 3, points: 1}, {min: 4, points: 2}]
+      - {name: quiet, when: {inactive: {days: 60}}, points: -5}
+  total:
+    min: 0
+    includes: {fit: 1, engagement: 0.5}
+    rules:
+      - name: feedback
+        map:
+          property: feedback
+          values: {good: 10, bad: -100}
+"""
+
+
+def assert_same(generated: ScoringModel, reference: ScoringModel, c: Contact, now: int) -> None:
+    fast, slow = generated.evaluate(c, now), reference.evaluate_reference(c, now)
+    assert fast == slow
+    # Equal floats may differ in type (5 and 5.0) or sign (0.0 and -0.0): compare the text.
+    assert repr(fast) == repr(slow)
+
+
+@FAST
+@given(contacts)
+def test_shipped_model_generated_equals_reference(c: Contact) -> None:
+    for now in (NOW_MS, NOW_MS + 3 * DAY_MS):
+        assert_same(GENERATED, REFERENCE, c, now)
+
+
+def test_every_branch_generated_equals_reference() -> None:
+    generated, reference = model_from(EVERY_BRANCH), model_from(EVERY_BRANCH)
+    people = [
+        contact(),
+        contact(size="250", revenue="5000", firstname="asdf", lastname="lower"),
+        contact(size="5", firstname="Ann", email="a@gmail.com", feedback="good"),
+        contact(size="1,000", lastvisit=str(days_ago(2)), feedback="bad"),
+        contact(
+            forms=(form("demo", 10), form("demo", 100), form("ebook", 1), form("ebook", 40)),
+            emails=(email("OPEN", 1), email("open", 5), email("OPEN", 70), email("CLICK", 3)),
+            feedback="good",
+            size="12",
+        ),
+        contact(
+            forms=(form("ebook", 1), form("ebook", 2), form("ebook", 3), form("ebook", 4)),
+            emails=(*(email("OPEN", d) for d in range(9)), email("CLICK", -1)),
+        ),
+        contact(forms=(form("demo", 200),), createdate=str(days_ago(300))),
+    ]
+    # Twice: the second pass answers from the rules' caches.
+    for _ in range(2):
+        for person in people:
+            for now in (NOW_MS, NOW_MS + 20 * DAY_MS):
+                assert_same(generated, reference, person, now)
+    fit = generated.evaluate(people[1], NOW_MS).scores["fit"]
+    assert [c.rule for c in fit.contributions if c.rule.startswith("cap: ")] == [
+        "cap: group firmo",
+        "cap: group spam",
+    ]
+
+
+def test_debug_source_shows_every_score_and_rule() -> None:
+    source = GENERATED.debug_source()
+    for score in GENERATED.scores:
+        assert f"def score_{score.name}(ctx, done, met):" in source
+        for r, rule in enumerate(score.rules):
+            assert f"# rule {r}: {rule.name!r} ({rule.kind})" in source
+
+
+def test_tracebacks_and_debuggers_see_the_generated_source() -> None:
+    for score in GENERATED.scores:
+        code = score.run.__code__
+        assert code.co_filename.startswith("<leadscore score")
+        assert "".join(linecache.getlines(code.co_filename)) == score.source
