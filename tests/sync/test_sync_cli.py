@@ -156,3 +156,30 @@ def test_a_sync_refuses_to_overlap_a_running_one(tmp_path: Path, sandbox: Sandbo
         assert dry.returncode == 0, dry.stderr
     finally:
         held.release()
+
+
+def test_explain_by_id_or_email_after_a_sync(tmp_path: Path, sandbox: SandboxHandle) -> None:
+    env = sandbox_env(sandbox, tmp_path / "s.db")
+    assert leadscore("sync", "--no-progress", env=env).returncode == 0
+    contact = sandbox.admin.contact("1003")
+    by_email = leadscore("explain", str(contact["email"]).upper(), "--json", env=env)
+    assert by_email.returncode == 0, by_email.stderr
+    data = json.loads(by_email.stdout)
+    assert data["contact_id"] == "1003"
+    assert by_email.stderr.startswith("activity: ")
+    assert "from the state store" in by_email.stderr
+    by_id = leadscore("explain", "1003", env=env)
+    assert by_id.returncode == 0, by_id.stderr
+    assert "contact 1003" in by_id.stdout
+
+    missing = leadscore("explain", "nobody@nowhere.example", env=env)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        "error: explain: no HubSpot contact with id or email 'nobody@nowhere.example'"
+    )
+    both = leadscore("explain", "1003", "--contact-file", "x.json", env=env)
+    assert both.returncode == 2
+    assert "not both" in both.stderr
+    no_token = leadscore("explain", "1003")
+    assert no_token.returncode == 2
+    assert no_token.stderr.startswith("error: explain: no HubSpot credentials")

@@ -288,6 +288,8 @@ def test_kill_9_during_apply_then_rerun_converges_without_duplicate_tasks(
             "LEADSCORE_RULES": str(RULES),
             "LEADSCORE_SYNC_LOOKBACK_SECONDS": "0",
             "LEADSCORE_MAX_CONCURRENCY": "2",
+            # A killed process cannot remove its scratch files: keep them in the test's dir.
+            "TMPDIR": str(tmp_path),
         }
         proc = subprocess.Popen(
             [sys.executable, "-m", "leadscore", "sync", "--no-progress"],

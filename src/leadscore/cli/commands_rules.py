@@ -55,6 +55,11 @@ def print_explanation(evaluation: Evaluation, model: ScoringModel, *, as_json: b
 
 @app.command("explain")
 def explain(
+    contact: str | None = typer.Argument(
+        None,
+        metavar="[CONTACT_ID_OR_EMAIL]",
+        help="Look the contact up in HubSpot by id or email (activity from the last sync).",
+    ),
     contact_file: Path | None = typer.Option(
         None,
         "--contact-file",
@@ -67,8 +72,19 @@ def explain(
     ),
 ) -> None:
     """Score one contact and print, rule by rule, what it met and the points it got."""
-    if contact_file is None:
+    if contact is None and contact_file is None:
         raise InputError("explain: give --contact-file FILE.json (a contact dump)")
+    if contact is not None and contact_file is not None:
+        raise InputError("explain: give a contact id or email, or --contact-file, not both")
     model = resolve_model(rules)
-    contact = load_contact_file(contact_file)
-    print_explanation(model.evaluate(contact, parse_now(at)), model, as_json=as_json)
+    if contact is not None:
+        from leadscore.sync.explain import explain_online
+
+        online = explain_online(contact, load_settings(), model, parse_now(at))
+        print_explanation(online.evaluation, model, as_json=as_json)
+        typer.echo(f"activity: {online.activity_source}", err=True)
+        return
+    assert contact_file is not None
+    print_explanation(
+        model.evaluate(load_contact_file(contact_file), parse_now(at)), model, as_json=as_json
+    )

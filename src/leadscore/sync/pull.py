@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import queue
-import shutil
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 from leadscore.gateway.port import EmailEventRecord, SubmissionRecord
@@ -246,8 +243,9 @@ class ContactSpill:
     """
 
     def __init__(self) -> None:
-        self._dir = tempfile.mkdtemp(prefix="leadscore-spill-")
-        self._db = sqlite3.connect(Path(self._dir) / "contacts.db", check_same_thread=False)
+        # "" is SQLite's private temporary database: pages beyond its small cache go to an
+        # already-unlinked temp file, so nothing is left behind even if the process is killed.
+        self._db = sqlite3.connect("", check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute("CREATE TABLE spill (seq INTEGER PRIMARY KEY, id TEXT, props TEXT)")
@@ -298,7 +296,6 @@ class ContactSpill:
 
     def close(self) -> None:
         self._db.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> ContactSpill:
         return self
