@@ -22,8 +22,12 @@ _secrets_lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret value so that it is scrubbed from every log line and error text."""
-    if value and len(value) >= 4:
+    """Remember a secret value so that it is scrubbed from every log line and error text.
+
+    Values shorter than 8 characters are not registered: they are ordinary words more
+    often than secrets, and masking them would garble messages (real tokens are longer).
+    """
+    if value and len(value) >= 8:
         with _secrets_lock:
             _secrets.add(value)
 
