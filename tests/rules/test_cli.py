@@ -252,7 +252,11 @@ def test_explain_bad_at_and_missing_file(
 ) -> None:
     rules, contact = files
     code, _, err = run(["explain", "--rules", str(rules)], capsys)
-    assert (code, err) == (2, "error: explain: give --contact-file FILE.json (a contact dump)\n")
+    assert (code, err) == (
+        2,
+        "error: explain: give a contact id or email (CONTACT_ID_OR_EMAIL) "
+        "or --contact-file FILE.json\n",
+    )
     code, _, err = run(
         ["explain", "--contact-file", str(contact), "--rules", str(rules), "--at", "soon"], capsys
     )

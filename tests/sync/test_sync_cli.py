@@ -96,6 +96,9 @@ def test_sync_then_backfill_report_their_summary_and_exit_0(
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     assert summary["outcome"] == "success" and summary["contacts_scored"] == 150
     assert summary["actions_by_kind"]["set_property"] > 0
+    # Every warning of the run (tasks without an owner) is printed, none cut off.
+    printed = [line[9:] for line in first.stderr.splitlines() if line.startswith("warning: ")]
+    assert printed == summary["warnings"]
     again = leadscore("backfill", "--no-progress", env=env)
     assert again.returncode == 0, again.stderr
     assert "backfill success: 150 contacts scored; actions applied: none" in again.stdout

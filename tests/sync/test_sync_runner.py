@@ -21,7 +21,7 @@ from leadscore.gateway.port import (
     WriteFailure,
     WriteReport,
 )
-from leadscore.records import Form
+from leadscore.records import Contact, Form
 from leadscore.settings import Settings
 from leadscore.state import CONTACTS_CURSOR, EMAIL_EVENTS_CURSOR, StateStore, open_store
 from leadscore.sync import RunSummary, run_sync
@@ -440,6 +440,37 @@ def test_stop_interrupts_between_batches_without_moving_cursors(
     # The backfill leaves the contacts cursor at its own start, the activity cursors at "now".
     assert cursors[CONTACTS_CURSOR] == store.runs()[-1].started_at_ms
     assert cursors[EMAIL_EVENTS_CURSOR] == summary_now(store)
+
+
+def test_stop_that_cuts_the_listing_short_after_the_last_batch_moves_no_cursor(
+    settings: Settings, store: StateStore
+) -> None:
+    hub = FakeHubSpot(now_ms=T0)
+    for i in range(1, 301):
+        hub.add_contact(str(i), points="40")
+    stop = threading.Event()
+    first_write = threading.Event()
+    list_all = hub.iter_contacts
+    update = hub.update_contacts
+
+    def update_and_signal(updates: Sequence[ContactUpdate]) -> WriteReport:
+        first_write.set()
+        return update(updates)
+
+    def list_then_stop(properties: Sequence[str]) -> Iterator[list[Contact]]:
+        pages = list_all(properties)
+        yield next(pages)
+        # Ctrl-C lands once the first batch is being written: the listing ends here, and the
+        # runner has already taken its last batch, so only this check can see the stop.
+        first_write.wait(timeout=10)
+        stop.set()
+
+    hub.update_contacts = update_and_signal  # type: ignore[method-assign]
+    hub.iter_contacts = list_then_stop  # type: ignore[method-assign]
+    summary = sync(settings, hub, store, mode="backfill", stop=stop)
+    assert (summary.outcome, summary.contacts_scored) == ("interrupted", 100)
+    assert store.cursors() == {}
+    assert store.unfinished_backfill() is not None
 
 
 def test_resume_without_an_interrupted_backfill_is_an_error(

@@ -353,7 +353,7 @@ def test_demo_runs_from_the_cli_dry_run_apply_zero_changes_and_two_explanations(
     tmp_path: Path,
 ) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "leadscore", "demo", "--contacts", "120", "--rows", "5"],
+        [sys.executable, "-m", "leadscore", "demo", "--contacts", "300", "--rows", "5"],
         cwd=REPO,
         env={k: v for k, v in os.environ.items() if not k.startswith(("LEADSCORE_", "HUBSPOT_"))},
         capture_output=True,
@@ -366,7 +366,15 @@ def test_demo_runs_from_the_cli_dry_run_apply_zero_changes_and_two_explanations(
     assert "3. leadscore sync again" in out
     again = out.split("3. leadscore sync again")[1]
     assert "actions applied: none" in again
+    # One header per explained contact (render_explanation prints it; the demo adds none).
+    assert len(re.findall(r"^contact \d+ ", out, flags=re.MULTILINE)) == 2
     assert len(re.findall(r"^contact \d+ \(rules ", out, flags=re.MULTILINE)) == 2
+    # The apply reports every contact whose task has no owner, as the dry-run listed them.
+    dry, applied = out.split("2. leadscore sync: apply it")
+    applied = applied.split("3. leadscore sync again")[0]
+    no_owner = r"^warning: contact (\d+): contact has no owner"
+    listed = re.findall(no_owner, dry, flags=re.MULTILINE)
+    assert listed and re.findall(no_owner, applied, flags=re.MULTILINE) == listed
 
 
 def test_online_explain_finds_a_contact_by_id_or_email_with_its_stored_activity(

@@ -73,7 +73,9 @@ def explain(
 ) -> None:
     """Score one contact and print, rule by rule, what it met and the points it got."""
     if contact is None and contact_file is None:
-        raise InputError("explain: give --contact-file FILE.json (a contact dump)")
+        raise InputError(
+            "explain: give a contact id or email (CONTACT_ID_OR_EMAIL) or --contact-file FILE.json"
+        )
     if contact is not None and contact_file is not None:
         raise InputError("explain: give a contact id or email, or --contact-file, not both")
     model = resolve_model(rules)

@@ -134,11 +134,10 @@ def _report(summary: RunSummary, output: OutputChoice) -> None:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
         typer.echo(summary.describe(), err=output is OutputChoice.json)
-    shown = summary.warnings[:10] if not summary.dry_run else ()
-    for warning in shown:
-        typer.echo(f"warning: {warning}", err=True)
-    if len(summary.warnings) > len(shown) and not summary.dry_run:
-        typer.echo(f"warning: ... {len(summary.warnings) - len(shown)} more like these", err=True)
+    if not summary.dry_run:
+        # All of them, like the dry-run's listing: a task without an owner is never unreported.
+        for warning in summary.warnings:
+            typer.echo(f"warning: {warning}", err=True)
     if summary.outcome == "failed":
         raise LeadscoreError(summary.error or "the run failed")
     if summary.outcome == "partial":

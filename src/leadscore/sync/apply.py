@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from leadscore.gateway.port import ContactUpdate, TaskOutcome, TaskSpec, WriteReport
 from leadscore.logs import get_logger
@@ -37,6 +37,9 @@ from leadscore.sync.actions import (
 from leadscore.sync.plan import STAGE_PROPERTY, written_after
 
 BATCH_SIZE = 100
+
+# What the applier pools across batches: cleared contacts awaiting their stage set, tasks.
+_Pooled = TypeVar("_Pooled", ContactPlan, CreateTask)
 
 log = get_logger("leadscore.sync.apply")
 
@@ -145,11 +148,7 @@ class Applier:
         # Settled: written, or failed before any clear touched a stage HubSpot still holds.
         settled = [p.contact_id for p in done_now if p.contact_id not in failed or p.current_stage]
         self._finish(done_now, failed, set(), settled, result)
-        ready: list[ContactPlan] = []
-        with self._lock:
-            self._cleared.extend(waiting)
-            if len(self._cleared) >= BATCH_SIZE:
-                ready, self._cleared = self._cleared[:BATCH_SIZE], self._cleared[BATCH_SIZE:]
+        ready = self._pool(self._cleared, waiting, whole=True)
         if ready:
             self._set_stages(ready, result)
         return result
@@ -157,18 +156,22 @@ class Applier:
     def flush(self) -> BatchResult:
         """Finish what is pooled: stage sets after their clears, then the pending tasks."""
         result = BatchResult()
-        while True:
-            with self._lock:
-                ready, self._cleared = self._cleared[:BATCH_SIZE], self._cleared[BATCH_SIZE:]
-            if not ready:
-                break
+        while ready := self._pool(self._cleared, (), whole=False):
             self._set_stages(ready, result)
-        while True:
-            with self._lock:
-                tasks, self._tasks = self._tasks[:BATCH_SIZE], self._tasks[BATCH_SIZE:]
-            if not tasks:
-                return result
+        while tasks := self._pool(self._tasks, (), whole=False):
             self._create_tasks(tasks, result)
+        return result
+
+    def _pool(self, pool: list[_Pooled], add: Sequence[_Pooled], *, whole: bool) -> list[_Pooled]:
+        """Add to a pool and take up to BATCH_SIZE items out of it (only a full request when
+        `whole`); shared by the batch threads, hence the lock."""
+        with self._lock:
+            pool.extend(add)
+            if whole and len(pool) < BATCH_SIZE:
+                return []
+            ready = pool[:BATCH_SIZE]
+            del pool[:BATCH_SIZE]
+            return ready
 
     def _set_stages(self, plans: Sequence[ContactPlan], result: BatchResult) -> None:
         updates = []
@@ -244,13 +247,9 @@ class Applier:
                 contacts=sorted(failed)[:10],
                 first_error=next(iter(failed.values())),
             )
-        ready: list[CreateTask] = []
-        with self._lock:
-            self._tasks.extend(tasks)
-            if len(self._tasks) >= BATCH_SIZE:
-                ready, self._tasks = self._tasks[:BATCH_SIZE], self._tasks[BATCH_SIZE:]
-        if ready:
-            self._create_tasks(ready, result)
+        ready_tasks = self._pool(self._tasks, tasks, whole=True)
+        if ready_tasks:
+            self._create_tasks(ready_tasks, result)
 
     def _create_tasks(self, tasks: Sequence[CreateTask], result: BatchResult) -> None:
         """Create pooled tasks (their contacts' writes have landed) and record them."""

@@ -85,7 +85,9 @@ def run_demo(
             out.rule("2. leadscore sync: apply it")
             applied = run_sync(demo_settings, **common)  # type: ignore[arg-type]
             out.print(applied.describe(), markup=False)
-            for warning in applied.warnings[:3]:
+            # Every warning, as the dry-run listed them: a task without an owner is never
+            # left unreported.
+            for warning in applied.warnings:
                 out.print(f"warning: {warning}", markup=False)
             out.print()
             out.rule("3. leadscore sync again: nothing left to change")
@@ -104,8 +106,7 @@ def run_demo(
                         store=store,
                         now_ms=int(time.time() * 1000),
                     )
-                    email = result.contact.email or "no email"
-                    out.print(f"\n[bold]contact {cid}[/bold] ({email})")
+                    out.print()  # render_explanation prints the contact header itself
                     render_explanation(result.evaluation, model, out)
             finally:
                 store.close()
@@ -122,12 +123,13 @@ def _pick_contacts(store: StateStore) -> list[str]:
     tasked = [e.contact_id for e in store.ledger() if e.state == "created"]
     if tasked:
         picks.append(tasked[0])
-    for entry in store.audit_log():
+    audit = store.audit_log()  # read once: the demo portal has up to 20,000 contacts
+    for entry in audit:
         moved = entry.action in ("stage_forward", "stage_backward")
         if moved and entry.contact_id not in picks and entry.after != "salesqualifiedlead":
             picks.append(entry.contact_id)
             break
-    for entry in store.audit_log():
+    for entry in audit:
         if len(picks) >= 2:
             break
         if entry.contact_id not in picks:

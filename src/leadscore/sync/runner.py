@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -22,6 +22,7 @@ from leadscore.errors import InputError, LeadscoreError
 from leadscore.gateway.port import HubSpotPort
 from leadscore.logs import get_logger, redact_text
 from leadscore.records import Contact
+from leadscore.rules.values import read_timestamp_ms
 from leadscore.settings import Settings
 from leadscore.state.store import (
     CONTACTS_CURSOR,
@@ -109,22 +110,6 @@ def system_clock() -> int:
     return int(time.time() * 1000)
 
 
-def parse_hubspot_time(value: str | None) -> int | None:
-    """HubSpot datetime property (epoch ms or ISO 8601) as epoch ms."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp() * 1000)
-
-
 class _ApplyQueue:
     """Applies batches on a few worker threads so writes overlap the next page's read.
 
@@ -139,8 +124,7 @@ class _ApplyQueue:
             max_workers=self._workers, thread_name_prefix="leadscore-apply"
         )
         self._inflight: deque[Future[BatchResult]] = deque()
-        self.applied: Counter[str] = Counter()
-        self.failed: dict[str, str] = {}
+        self.total = BatchResult()
         self.batches = 0
 
     def submit(self, plans: Sequence[ContactPlan]) -> None:
@@ -149,9 +133,7 @@ class _ApplyQueue:
         self._inflight.append(self._pool.submit(self._applier.apply, list(plans)))
 
     def _collect(self, future: Future[BatchResult]) -> None:
-        result = future.result()
-        self.applied.update(result.applied)
-        self.failed.update(result.failed)
+        self.total.merge(future.result())
         self.batches += 1
 
     def drain(self) -> None:
@@ -166,9 +148,7 @@ class _ApplyQueue:
         self._pool.shutdown(wait=True)
         if error is not None:
             raise error
-        rest = self._applier.flush()
-        self.applied.update(rest.applied)
-        self.failed.update(rest.failed)
+        self.total.merge(self._applier.flush())
 
 
 class _Run:
@@ -221,6 +201,10 @@ class _Run:
         self.ctx: PlanContext | None = None
 
     # --- helpers -------------------------------------------------------------------
+    def failures(self) -> int:
+        """Contacts not scored, plus contacts whose writes failed (queued for retry)."""
+        return len(self.eval_failures) + (len(self.applyq.total.failed) if self.applyq else 0)
+
     def _stopped(self) -> bool:
         if self.stop is not None and self.stop.is_set():
             self.interrupted = True
@@ -286,12 +270,10 @@ class _Run:
         self.scored += len(plans)
         if self.renderer is not None:
             self.renderer.accept(plans)
-            planned = sum(len(p.writes) for p in plans)
         else:
             assert self.applyq is not None
             self.applyq.submit(plans)
-            planned = sum(len(p.writes) for p in plans)
-        self.progress.advance(len(batch), planned)
+        self.progress.advance(len(batch), sum(len(p.writes) for p in plans))
 
     def _stream_batches(self, pages: Iterator[list[Contact]]) -> Iterator[list[Contact]]:
         yield from rebatch(prefetch(pages, depth=4, stop=self.stop), BATCH_SIZE)
@@ -321,7 +303,7 @@ class _Run:
             batch = [c for c in batch if c.id not in seen]
             seen.update(c.id for c in batch)
             for contact in batch:
-                modified = parse_hubspot_time(contact.properties.get("lastmodifieddate"))
+                modified = read_timestamp_ms(contact.properties.get("lastmodifieddate"))
                 if modified is not None:
                     self.max_modified = max(self.max_modified or modified, modified)
             if batch:
@@ -521,13 +503,14 @@ def _execute(
         log.error("run failed", mode=mode, error=error)
     except BaseException as exc:
         if writable is not None and run.run_id is not None:
-            _finish(run, writable, "failed", started, stats0, port, redact_text(repr(exc)))
+            _finish(
+                run, writable, "failed", started, stats0, port, redact_text(repr(exc)), started_at
+            )
         raise
-    failures = len(run.eval_failures) + (len(run.applyq.failed) if run.applyq else 0)
     if outcome != "failed":
         if run.interrupted:
             outcome = "interrupted"
-        elif failures:
+        elif run.failures():
             outcome = "partial"
     if run.renderer is not None and outcome != "failed":
         run.renderer.finish(run.scored)
@@ -605,7 +588,9 @@ def _drive(run: _Run, writable: StateStore | None) -> None:
                     if run.interrupted:
                         spill.cancelled.set()
                     join_listing()
-    if run.interrupted or writable is None:
+    # Checked again here, not only between batches: a stop can also end the listing early
+    # after the last batch was taken, and a cut-short listing must not move the cursors.
+    if run._stopped() or writable is None:
         return
     # Every write these cursors cover is applied (failures are queued for retry).
     new_cursors = dict(activity.cursors)
@@ -646,12 +631,12 @@ def _finish(
     calls, limited, by_op = _stats(port)
     ops = {k: v - stats0[2].get(k, 0) for k, v in by_op.items() if v - stats0[2].get(k, 0)}
     if run.renderer is not None:
-        actions = {k: v for k, v in run.renderer.counts.items()}
+        actions = dict(run.renderer.counts)
     elif run.applyq is not None:
-        actions = dict(run.applyq.applied)
+        actions = dict(run.applyq.total.applied)
     else:
         actions = {}
-    failures = len(run.eval_failures) + (len(run.applyq.failed) if run.applyq else 0)
+    failures = run.failures()
     finished_at = datetime.now(UTC)
     summary = RunSummary(
         run_id=run.run_id,
