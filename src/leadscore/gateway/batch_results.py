@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from leadscore.gateway.errors import one_line
 from leadscore.gateway.port import WriteFailure, WriteReport
 
 BATCH_LIMIT = 100
@@ -49,16 +50,18 @@ def error_ids(error: Any, candidates: Iterable[str]) -> list[str]:
 def write_report(ids: Sequence[str], data: Any) -> WriteReport:
     """Per-id outcome of a batch update answered 200 or 207."""
     report = WriteReport()
+    wanted = set(ids)
     succeeded: set[str] = set()
     for result in field(data, "results") or []:
         rid = str(field(result, "id"))
-        if rid in ids and rid not in succeeded:
+        if rid in wanted and rid not in succeeded:
             succeeded.add(rid)
             report.succeeded.append(rid)
     failed: set[str] = set()
     remaining = [i for i in ids if i not in succeeded]
     for error in field(data, "errors") or []:
-        message = str(field(error, "message") or "rejected")
+        # HubSpot's text ends up in logs and the state store: one line, no secrets.
+        message = one_line(str(field(error, "message") or "rejected"))
         category = field(error, "category")
         status = field(error, "status")
         for rid in error_ids(error, remaining):

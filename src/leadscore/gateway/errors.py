@@ -32,7 +32,7 @@ class GatewayError(LeadscoreError):
         category: str | None = None,
         correlation_id: str | None = None,
     ) -> None:
-        super().__init__(redact_text(" ".join(message.split())))
+        super().__init__(one_line(message))
         self.status = status
         self.operation = operation
         self.category = category
@@ -122,6 +122,11 @@ class TransientError(GatewayError):
         )
         self.maybe_applied = maybe_applied
         self.retry_after = retry_after
+
+
+def one_line(text: str) -> str:
+    """Text from HubSpot or a library as one line, with every registered secret masked."""
+    return redact_text(" ".join(text.split()))
 
 
 def _parse_body(body: bytes | str | Mapping[str, Any] | None) -> dict[str, Any]:

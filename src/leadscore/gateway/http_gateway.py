@@ -194,6 +194,20 @@ class HttpGateway:
 
         return self._runner.run(operation, send)
 
+    def _http_pages(
+        self, operation: str, path: str, limit: int, cursor_name: str
+    ) -> Iterator[list[Any]]:
+        """The `results` pages of an httpx endpoint paged by an `after` cursor."""
+
+        def fetch(after: str | None) -> tuple[list[Any], str | None]:
+            params = [("limit", str(limit))]
+            if after:
+                params.append(("after", after))
+            data = self._http_get(operation, path, params).data or {}
+            return list(data.get("results") or []), _next_after(data)
+
+        return AfterCursor(cursor_name).pages(fetch)
+
     def _parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """fn over items on the pool, results in order; the first error cancels the rest."""
         if len(items) <= 1:
@@ -366,15 +380,7 @@ class HttpGateway:
 
     def list_forms(self) -> list[Form]:
         forms: list[Form] = []
-
-        def fetch(after: str | None) -> tuple[list[Any], str | None]:
-            params = [("limit", "100")]
-            if after:
-                params.append(("after", after))
-            reply = self._http_get("list forms", Endpoints.forms, params)
-            return list((reply.data or {}).get("results") or []), _next_after(reply.data or {})
-
-        for page in AfterCursor("list forms").pages(fetch):
+        for page in self._http_pages("list forms", Endpoints.forms, 100, "list forms"):
             forms.extend(
                 Form(
                     id=str(f["id"]), name=str(f.get("name") or f["id"]), form_type=f.get("formType")
@@ -384,17 +390,14 @@ class HttpGateway:
         return forms
 
     def iter_form_submissions(self, form_id: str, since_ms: int) -> Iterator[SubmissionRecord]:
-        path = Endpoints.form_submissions(form_id)
-
-        def fetch(after: str | None) -> tuple[list[Any], str | None]:
-            params = [("limit", "50")]
-            if after:
-                params.append(("after", after))
-            reply = self._http_get("list form submissions", path, params)
-            return list((reply.data or {}).get("results") or []), _next_after(reply.data or {})
-
+        pages = self._http_pages(
+            "list form submissions",
+            Endpoints.form_submissions(form_id),
+            50,
+            f"form {form_id} submissions",
+        )
         # Newest first: stop at the first page that reaches back before `since_ms`.
-        for page in AfterCursor(f"form {form_id} submissions").pages(fetch):
+        for page in pages:
             reached_older = False
             for item in page:
                 submitted = int(item.get("submittedAt") or 0)

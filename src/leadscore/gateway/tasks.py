@@ -22,7 +22,13 @@ from typing import Any
 
 from leadscore.gateway.batch_results import field
 from leadscore.gateway.calls import Reply
-from leadscore.gateway.errors import GatewayError, NotFoundError, TransientError, ValidationError
+from leadscore.gateway.errors import (
+    GatewayError,
+    NotFoundError,
+    TransientError,
+    ValidationError,
+    one_line,
+)
 from leadscore.gateway.port import TaskOutcome, TaskSpec
 from leadscore.gateway.retry import RetryPolicy
 
@@ -168,7 +174,10 @@ class TaskCreator:
             return
         # A 207, or results that do not echo the key: find out what exists.
         found = self._settled_lookup(missing)
-        errors = [str(field(e, "message") or "rejected") for e in field(reply.data, "errors") or []]
+        errors = [
+            one_line(str(field(e, "message") or "rejected"))
+            for e in field(reply.data, "errors") or []
+        ]
         why = "; ".join(dict.fromkeys(errors)) or "HubSpot returned no task for this input"
         for spec in missing:
             if spec.key in found:

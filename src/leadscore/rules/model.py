@@ -65,34 +65,23 @@ class ScoreProgram:
             append(part_contribution)
             total += part_contribution.points
         group_caps = self.group_caps
-        subtotals = None
-        if group_caps:
-            subtotals = dict.fromkeys(group_caps, 0.0)
-            for apply in self._applies:
-                c = apply(ctx)
-                append(c)
-                points = c.points
-                if points:
-                    total += points
-                    met.append(c)
-                    if c.group is not None:
-                        subtotals[c.group] += points
-        else:
-            for apply in self._applies:
-                c = apply(ctx)
-                append(c)
-                points = c.points
-                if points:
-                    total += points
-                    met.append(c)
-        if subtotals is not None:
-            for group, (low, high) in group_caps.items():
-                subtotal = round_cents(subtotals[group])
-                capped = clip(subtotal, low, high)
-                if capped != subtotal:
-                    cap = _group_cap(group, capped, subtotal)
-                    total += cap.points
-                    append(cap)
+        subtotals = dict.fromkeys(group_caps, 0.0)
+        for apply in self._applies:
+            c = apply(ctx)
+            append(c)
+            points = c.points
+            if points:
+                total += points
+                met.append(c)
+                if c.group is not None and group_caps:
+                    subtotals[c.group] += points
+        for group, (low, high) in group_caps.items():
+            subtotal = round_cents(subtotals[group])
+            capped = clip(subtotal, low, high)
+            if capped != subtotal:
+                cap = _group_cap(group, capped, subtotal)
+                total += cap.points
+                append(cap)
         total = round_cents(total)
         # clip() inlined: this runs for every score of every contact.
         high, low = self.high, self.low

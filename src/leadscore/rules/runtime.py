@@ -156,7 +156,7 @@ class DecayedPoints:
         self.decay.note_change(ctx, day, age)
         if age < DECAY_TABLE_DAYS:
             return self.table[age]
-        return round(self.points * self.decay.factor_at_age(age), 2)
+        return self._far(age)
 
 
 def clip(points: float, low: float | None, high: float | None) -> float:
@@ -212,23 +212,23 @@ class RuleProgram(abc.ABC):
         made = self._cache.get(key)
         if made is not None:
             return made
+        made = self._capped(points, reason)
+        self._remember(key, made)
+        return made
+
+    def _capped(self, points: float, reason: str) -> Contribution:
+        """A met contribution, its points clipped to the rule's cap (the reason says so)."""
         capped = clip(points, self.low, self.high)
         text = reason
         if capped != points:
             text = f"{reason}; capped at {format_points(capped)}"
-        made = Contribution(self.name, round(capped, 2), True, text, self.group)
-        self._remember(key, made)
-        return made
+        return Contribution(self.name, round_cents(capped), True, text, self.group)
 
     def _occurrence_met(
         self, key: tuple[float, int, str], points: float, reason: str
     ) -> Contribution:
         """`_met`, remembered under `key` (which determines `reason`) for `_by_occurrence`."""
-        capped = clip(points, self.low, self.high)
-        text = reason
-        if capped != points:
-            text = f"{reason}; capped at {format_points(capped)}"
-        made = Contribution(self.name, round_cents(capped), True, text, self.group)
+        made = self._capped(points, reason)
         if len(self._by_occurrence) >= CONTRIBUTION_CACHE_SIZE:
             self._by_occurrence.clear()
         self._by_occurrence[key] = made

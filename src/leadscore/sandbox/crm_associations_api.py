@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from leadscore.sandbox import hubspot_errors as errs
-from leadscore.sandbox.crm_shapes import batch_response, json_object_body, now_iso, paging_next
+from leadscore.sandbox.crm_shapes import batch_request, batch_response, now_iso, paging_next
 from leadscore.sandbox.http_server import Response
 from leadscore.sandbox.portal_state import CONTACT_TO_TASK, OBJECT_TYPES, TASK_TO_CONTACT
 from leadscore.sandbox.routing import Call, Router
+
+# Associations v4 batch reads take up to 1,000 inputs (object batches take 100).
+MAX_ASSOCIATION_BATCH = 1000
 
 
 def _association_targets(
@@ -71,14 +74,10 @@ def batch_read_associations(call: Call) -> Response:
     to_type = OBJECT_TYPES.get(call.params["to"])
     if from_type is None or to_type is None:
         return errs.bad_request("Unknown object type")
-    body = json_object_body(call)
-    if isinstance(body, Response):
-        return body
-    inputs = body.get("inputs")
-    if not isinstance(inputs, list):
-        return errs.bad_request("Invalid input JSON: inputs must be a list")
-    if len(inputs) > 1000:
-        return errs.bad_request("Batch input cannot exceed 1000 inputs")
+    request = batch_request(call, max_inputs=MAX_ASSOCIATION_BATCH)
+    if isinstance(request, Response):
+        return request
+    _body, inputs = request
     results, errors = [], []
     for item in inputs:
         from_id = str((item or {}).get("id", ""))

@@ -17,7 +17,8 @@ from leadscore.sandbox.crm_search import (
     top_matches,
 )
 from leadscore.sandbox.crm_shapes import (
-    batch_inputs,
+    OBJECT_TYPE_PATTERN,
+    batch_request,
     batch_response,
     json_object_body,
     now_iso,
@@ -47,7 +48,6 @@ ALWAYS_CONTACT_PROPERTIES = ("createdate", "hs_object_id", "lastmodifieddate")
 DEFAULT_TASK_PROPERTIES = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
 QUERY_FIELDS = ("firstname", "lastname", "email", "company", "phone", "website")
 MAX_PAGE = 100
-_OBJ = r"(?P<obj>contacts|tasks|0-1|0-27)"
 _KIND = {"contacts": "CONTACT", "tasks": "TASK"}
 
 
@@ -63,8 +63,7 @@ def _requested(call: Call, object_type: str, names: list[str] | None) -> list[st
             DEFAULT_CONTACT_PROPERTIES if object_type == "contacts" else DEFAULT_TASK_PROPERTIES
         )
     always = ALWAYS_CONTACT_PROPERTIES if object_type == "contacts" else DEFAULT_TASK_PROPERTIES
-    out = list(dict.fromkeys([*(n for n in names if n in registry), *always]))
-    return out
+    return list(dict.fromkeys([*(n for n in names if n in registry), *always]))
 
 
 def _contact_json(
@@ -122,8 +121,11 @@ def _find(call: Call, object_type: str, raw_id: Any, id_property: str | None) ->
     return None
 
 
-def _invalid_id_property(id_property: str) -> Response:
-    return errs.bad_request(f"Property {id_property} is not a unique identifier property")
+def _id_property_problem(object_type: str, id_property: Any) -> Response | None:
+    """The 400 for an idProperty reads cannot look contacts up by (tasks ignore it)."""
+    if object_type == "contacts" and id_property not in (None, "", "hs_object_id", "email"):
+        return errs.bad_request(f"Property {id_property} is not a unique identifier property")
+    return None
 
 
 def _associations_for_contact(call: Call, idx: int, to_types: list[str]) -> dict[str, Any] | None:
@@ -174,7 +176,7 @@ def list_objects(call: Call) -> Response:
             if idx < store.count:
                 next_after = store.id_of(idx)
     else:
-        tasks = [i for i in call.portal.tasks.candidate_indices()]
+        tasks = list(call.portal.tasks.candidate_indices())
         start = int(after) - 90_000_000_001 if after and after.isdigit() else 0
         page = [i for i in tasks if i >= start][: limit + 1]
         results = [_task_json(call.portal, i, names) for i in page[:limit]]
@@ -189,8 +191,8 @@ def get_object(call: Call) -> Response:
     object_type = _object_type(call)
     req = call.request
     id_property = req.param("idProperty")
-    if object_type == "contacts" and id_property not in (None, "", "hs_object_id", "email"):
-        return _invalid_id_property(str(id_property))
+    if (problem := _id_property_problem(object_type, id_property)) is not None:
+        return problem
     idx = _find(call, object_type, call.params["id"], id_property)
     if idx is None:
         return Response(404, None)  # HubSpot answers a missing record with an empty 404
@@ -237,10 +239,7 @@ def update_object(call: Call) -> Response:
     results = call.portal.validate("tasks", props)
     if results:
         return _property_errors_response(results)
-    task = call.portal.tasks.tasks[idx]
-    for name, value in props.items():
-        task.properties[name] = None if value in (None, "") else str(value)
-    task.updated_ms = max(task.updated_ms + 1, int(time.time() * 1000))
+    call.portal.update_task(idx, props)
     return Response(200, _task_json(call.portal, idx, _requested(call, "tasks", list(props))))
 
 
@@ -358,35 +357,49 @@ def create_object(call: Call) -> Response:
 # --- batch -------------------------------------------------------------------------------
 
 
-def _duplicates(ids: list[str]) -> list[str]:
+def _batch_ids(inputs: list[Any]) -> list[str] | Response:
+    """The ids of a batch read or update's inputs, or the 400 HubSpot gives for repeats."""
+    ids = [str((i or {}).get("id", "")) for i in inputs]
     seen: set[str] = set()
     dup: list[str] = []
     for i in ids:
         if i in seen and i not in dup:
             dup.append(i)
         seen.add(i)
-    return dup
-
-
-def batch_read(call: Call) -> Response:
-    started = now_iso()
-    object_type = _object_type(call)
-    body = json_object_body(call)
-    if isinstance(body, Response):
-        return body
-    inputs = batch_inputs(body)
-    if isinstance(inputs, Response):
-        return inputs
-    id_property = body.get("idProperty")
-    if object_type == "contacts" and id_property not in (None, "", "hs_object_id", "email"):
-        return _invalid_id_property(str(id_property))
-    ids = [str((i or {}).get("id", "")) for i in inputs]
-    dup = _duplicates(ids)
     if dup:
         return errs.bad_request(
             f"Duplicate IDs found in batch input: {dup}. IDs must be unique",
             context={"ids": dup},
         )
+    return ids
+
+
+def _not_found_errors(object_type: str, missing: list[str]) -> list[dict[str, Any]]:
+    """The batch error entry for the ids that matched no record (none when all did)."""
+    if not missing:
+        return []
+    return [
+        errs.batch_error(
+            errs.NOT_FOUND_BATCH.format(kind=_KIND[object_type]),
+            "OBJECT_NOT_FOUND",
+            {"ids": missing},
+        )
+    ]
+
+
+def batch_read(call: Call) -> Response:
+    started = now_iso()
+    object_type = _object_type(call)
+    request = batch_request(call)
+    if isinstance(request, Response):
+        return request
+    body, inputs = request
+    id_property = body.get("idProperty")
+    if (problem := _id_property_problem(object_type, id_property)) is not None:
+        return problem
+    ids = _batch_ids(inputs)
+    if isinstance(ids, Response):
+        return ids
     names = _requested(call, object_type, body.get("properties"))
     results, missing = [], []
     for raw in ids:
@@ -398,27 +411,16 @@ def batch_read(call: Call) -> Response:
         if id_property == "email":
             record["id"] = call.portal.contacts.id_of(idx)
         results.append(record)
-    errors = []
-    if missing:
-        errors.append(
-            errs.batch_error(
-                errs.NOT_FOUND_BATCH.format(kind=_KIND[object_type]),
-                "OBJECT_NOT_FOUND",
-                {"ids": missing},
-            )
-        )
-    return batch_response(results, errors, started)
+    return batch_response(results, _not_found_errors(object_type, missing), started)
 
 
 def batch_update(call: Call) -> Response:
     started = now_iso()
     object_type = _object_type(call)
-    body = json_object_body(call)
-    if isinstance(body, Response):
-        return body
-    inputs = batch_inputs(body)
-    if isinstance(inputs, Response):
-        return inputs
+    request = batch_request(call)
+    if isinstance(request, Response):
+        return request
+    body, inputs = request
     id_property = body.get("idProperty")
     if id_property not in (None, "", "hs_object_id"):
         # Batch update only takes record ids (email is not a unique-value property here);
@@ -426,13 +428,9 @@ def batch_update(call: Call) -> Response:
         return errs.bad_request(
             f"Unable to perform update/upsert by non-unique 0-1 property {id_property}"
         )
-    ids = [str((i or {}).get("id", "")) for i in inputs]
-    dup = _duplicates(ids)
-    if dup:
-        return errs.bad_request(
-            f"Duplicate IDs found in batch input: {dup}. IDs must be unique",
-            context={"ids": dup},
-        )
+    ids = _batch_ids(inputs)
+    if isinstance(ids, Response):
+        return ids
     results: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     missing: list[str] = []
@@ -468,31 +466,19 @@ def batch_update(call: Call) -> Response:
                     )
                 )
                 continue
-            task = call.portal.tasks.tasks[idx]
-            for name, value in props.items():
-                task.properties[name] = None if value in (None, "") else str(value)
-            task.updated_ms = max(task.updated_ms + 1, int(time.time() * 1000))
+            call.portal.update_task(idx, props)
             results.append(_task_json(call.portal, idx, _requested(call, "tasks", list(props))))
-    if missing:
-        errors.append(
-            errs.batch_error(
-                errs.NOT_FOUND_BATCH.format(kind=_KIND[object_type]),
-                "OBJECT_NOT_FOUND",
-                {"ids": missing},
-            )
-        )
+    errors.extend(_not_found_errors(object_type, missing))
     return batch_response(results, errors, started)
 
 
 def batch_create(call: Call) -> Response:
     started = now_iso()
     object_type = _object_type(call)
-    body = json_object_body(call)
-    if isinstance(body, Response):
-        return body
-    inputs = batch_inputs(body)
-    if isinstance(inputs, Response):
-        return inputs
+    request = batch_request(call)
+    if isinstance(request, Response):
+        return request
+    _body, inputs = request
     if any(not isinstance(item, dict) for item in inputs):
         return errs.bad_request("Invalid input JSON: every input must be an object")
     if not call.portal.batch_create_multi_status:
@@ -676,19 +662,19 @@ def _search_tasks(
 
 def register(router: Router) -> None:
     """Add the contacts and tasks routes."""
-    obj = crm_pattern("objects", _OBJ)
+    obj = crm_pattern("objects", OBJECT_TYPE_PATTERN)
     router.add("GET", obj, "GET /crm/v3/objects/{objectType}", list_objects)
     router.add("POST", obj, "POST /crm/v3/objects/{objectType}", create_object)
-    search = crm_pattern("objects", _OBJ + "/search")
+    search = crm_pattern("objects", OBJECT_TYPE_PATTERN + "/search")
     router.add("POST", search, "POST /crm/v3/objects/{objectType}/search", search_objects, "search")
     for op, fn in (("read", batch_read), ("update", batch_update), ("create", batch_create)):
         router.add(
             "POST",
-            crm_pattern("objects", _OBJ + f"/batch/{op}"),
+            crm_pattern("objects", OBJECT_TYPE_PATTERN + f"/batch/{op}"),
             f"POST /crm/v3/objects/{{objectType}}/batch/{op}",
             fn,
         )
-    one = crm_pattern("objects", _OBJ + r"/(?P<id>[^/]+)")
+    one = crm_pattern("objects", OBJECT_TYPE_PATTERN + r"/(?P<id>[^/]+)")
     router.add("GET", one, "GET /crm/v3/objects/{objectType}/{id}", get_object)
     router.add("PATCH", one, "PATCH /crm/v3/objects/{objectType}/{id}", update_object)
     router.add("DELETE", one, "DELETE /crm/v3/objects/{objectType}/{id}", archive_object)

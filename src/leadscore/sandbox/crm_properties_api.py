@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from leadscore.sandbox import hubspot_errors as errs
-from leadscore.sandbox.crm_shapes import batch_inputs, batch_response, json_object_body, now_iso
+from leadscore.sandbox.crm_shapes import (
+    OBJECT_TYPE_PATTERN,
+    batch_request,
+    batch_response,
+    json_object_body,
+    now_iso,
+)
 from leadscore.sandbox.http_server import Response
 from leadscore.sandbox.portal_state import OBJECT_TYPES
 from leadscore.sandbox.property_catalog import PropertyDef, valid_new_property_name
 from leadscore.sandbox.routing import Call, Router, crm_pattern
-
-_OBJ = r"(?P<obj>contacts|tasks|0-1|0-27)"
-
 
 _PROPERTY_TYPES = {
     "string": {"text", "textarea", "html", "phonenumber", "file", "select", "radio"},
@@ -145,12 +148,10 @@ def create_property(call: Call) -> Response:
 def batch_create_properties(call: Call) -> Response:
     started = now_iso()
     object_type = OBJECT_TYPES[call.params["obj"]]
-    body = json_object_body(call)
-    if isinstance(body, Response):
-        return body
-    inputs = batch_inputs(body)
-    if isinstance(inputs, Response):
-        return inputs
+    request = batch_request(call)
+    if isinstance(request, Response):
+        return request
+    _body, inputs = request
     results, errors = [], []
     for item in inputs:
         prop = _build_property(call, object_type, item if isinstance(item, dict) else {})
@@ -244,25 +245,25 @@ def create_group(call: Call) -> Response:
 
 def register(router: Router) -> None:
     """Add the properties routes."""
-    props = crm_pattern("properties", _OBJ)
+    props = crm_pattern("properties", OBJECT_TYPE_PATTERN)
     router.add("GET", props, "GET /crm/v3/properties/{objectType}", list_properties)
     router.add("POST", props, "POST /crm/v3/properties/{objectType}", create_property)
-    groups = crm_pattern("properties", _OBJ + "/groups")
+    groups = crm_pattern("properties", OBJECT_TYPE_PATTERN + "/groups")
     router.add("GET", groups, "GET /crm/v3/properties/{objectType}/groups", list_groups)
     router.add("POST", groups, "POST /crm/v3/properties/{objectType}/groups", create_group)
     router.add(
         "GET",
-        crm_pattern("properties", _OBJ + r"/groups/(?P<name>[^/]+)"),
+        crm_pattern("properties", OBJECT_TYPE_PATTERN + r"/groups/(?P<name>[^/]+)"),
         "GET /crm/v3/properties/{objectType}/groups/{groupName}",
         get_group,
     )
     router.add(
         "POST",
-        crm_pattern("properties", _OBJ + "/batch/create"),
+        crm_pattern("properties", OBJECT_TYPE_PATTERN + "/batch/create"),
         "POST /crm/v3/properties/{objectType}/batch/create",
         batch_create_properties,
     )
-    prop = crm_pattern("properties", _OBJ + r"/(?P<name>[^/]+)")
+    prop = crm_pattern("properties", OBJECT_TYPE_PATTERN + r"/(?P<name>[^/]+)")
     router.add("GET", prop, "GET /crm/v3/properties/{objectType}/{propertyName}", get_property)
     router.add(
         "PATCH", prop, "PATCH /crm/v3/properties/{objectType}/{propertyName}", update_property

@@ -8,10 +8,13 @@ from typing import Any
 
 from leadscore.sandbox import hubspot_errors as errs
 from leadscore.sandbox.http_server import Response
+from leadscore.sandbox.portal_state import OBJECT_TYPES
 from leadscore.sandbox.property_catalog import iso_from_ms
 from leadscore.sandbox.routing import Call
 
 MAX_BATCH = 100
+# The `{objectType}` path segment of the CRM object and property endpoints.
+OBJECT_TYPE_PATTERN = f"(?P<obj>{'|'.join(OBJECT_TYPES)})"
 
 
 def now_iso() -> str:
@@ -36,17 +39,22 @@ def paging_next(call: Call, after: str) -> dict[str, Any]:
     return {"next": {"after": after, "link": link}}
 
 
-def batch_inputs(body: dict[str, Any]) -> list[Any] | Response:
-    """The `inputs` of a batch body, at most MAX_BATCH of them, or the 400."""
+def batch_request(
+    call: Call, max_inputs: int = MAX_BATCH
+) -> tuple[dict[str, Any], list[Any]] | Response:
+    """A batch request's body and its `inputs` (at most `max_inputs` of them), or the 400."""
+    body = json_object_body(call)
+    if isinstance(body, Response):
+        return body
     inputs = body.get("inputs")
     if not isinstance(inputs, list):
         return errs.bad_request("Invalid input JSON: inputs must be a list")
-    if len(inputs) > MAX_BATCH:
+    if len(inputs) > max_inputs:
         return errs.bad_request(
-            f"Batch input cannot exceed {MAX_BATCH} inputs, got {len(inputs)}",
-            context={"maxInputs": [str(MAX_BATCH)]},
+            f"Batch input cannot exceed {max_inputs} inputs, got {len(inputs)}",
+            context={"maxInputs": [str(max_inputs)]},
         )
-    return inputs
+    return body, inputs
 
 
 def batch_response(

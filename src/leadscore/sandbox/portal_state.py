@@ -375,6 +375,14 @@ class SandboxPortal:
             self.tasks.by_contact.setdefault(cid, []).append(idx)
         return task
 
+    def update_task(self, idx: int, props: dict[str, Any]) -> Task:
+        """Write validated properties to a task; its modified time always moves forward."""
+        task = self.tasks.tasks[idx]
+        for name, value in props.items():
+            task.properties[name] = None if value in (None, "") else str(value)
+        task.updated_ms = max(task.updated_ms + 1, self.clock())
+        return task
+
     # form submissions ----------------------------------------------------------------
     def submit_form(
         self, form_index: int, fields: dict[str, str], page_url: str | None, at_ms: int

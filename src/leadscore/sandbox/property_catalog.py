@@ -7,16 +7,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGES: tuple[tuple[str, str], ...] = (
-    ("subscriber", "Subscriber"),
-    ("lead", "Lead"),
-    ("marketingqualifiedlead", "Marketing Qualified Lead"),
-    ("salesqualifiedlead", "Sales Qualified Lead"),
-    ("opportunity", "Opportunity"),
-    ("customer", "Customer"),
-    ("evangelist", "Evangelist"),
-    ("other", "Other"),
-)
+from leadscore.records import DEFAULT_STAGE_ORDER
+
+# HubSpot's default lifecycle stages (value, label) in order: records.py is the one list.
+STAGES: tuple[tuple[str, str], ...] = tuple((s.value, s.label) for s in DEFAULT_STAGE_ORDER.stages)
 
 ANALYTICS_SOURCES: tuple[str, ...] = (
     "ORGANIC_SEARCH",
