@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -17,6 +18,7 @@ from leadscore.state import (
     StateStore,
     StateStoreError,
     open_store,
+    open_store_for_reading,
 )
 from leadscore.state.schema import Base
 
@@ -246,3 +248,34 @@ def test_an_unusable_database_url_is_one_clear_line(tmp_path: object) -> None:
             assert "\n" not in exc.message and "secretpw" not in exc.message
         else:  # pragma: no cover - the assertion below reports it
             raise AssertionError(f"{url} opened")
+
+
+def test_reading_opens_without_writing_and_refuses_an_outdated_schema(store_url: str) -> None:
+    def revision() -> str | None:
+        engine = sa.create_engine(store_url)
+        try:
+            with engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        finally:
+            engine.dispose()
+
+    # An empty database: no state to read, and still no schema afterwards.
+    assert open_store_for_reading(store_url) is None
+    assert revision() is None
+
+    open_store(store_url).close()
+    head = revision()
+    reader = open_store_for_reading(store_url)
+    assert reader is not None
+    reader.close()
+
+    # A schema one revision behind is refused, not migrated.
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
+    engine.dispose()
+    with pytest.raises(StateStoreError) as info:
+        open_store_for_reading(store_url)
+    assert f"has schema revision 0001, this version needs {head}" in str(info.value)
+    assert "\n" not in str(info.value)
+    assert revision() == "0001"

@@ -15,6 +15,7 @@ from leadscore.state.store import (
     StateStore,
     StateStoreError,
     open_store,
+    open_store_for_reading,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "StateStore",
     "StateStoreError",
     "open_store",
+    "open_store_for_reading",
 ]

@@ -12,6 +12,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -775,6 +777,22 @@ class StateStore:
             conn.execute(sa.delete(done).where(done.c.backfill_id == backfill_id))
 
 
+def _schema_is_current(conn: Connection, engine: Engine) -> bool:
+    """True at the head revision, False with no schema at all; an older schema is an error."""
+    current = MigrationContext.configure(conn).get_current_revision()
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if current == head:
+        return True
+    if current is None:
+        return False
+    engine.dispose()
+    raise StateStoreError(
+        f"state store {engine.url.render_as_string(hide_password=True)} has schema revision "
+        f"{current}, this version needs {head}: run `leadscore sync` once to migrate it "
+        "(a dry-run never changes the database)"
+    )
+
+
 def _alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -783,6 +801,21 @@ def _alembic_config() -> Config:
 
 def open_store(database_url: str) -> StateStore:
     """Connect to the state database and bring its schema up to date (alembic upgrade head)."""
+    store = _open(database_url, migrate=True)
+    assert store is not None
+    return store
+
+
+def open_store_for_reading(database_url: str) -> StateStore | None:
+    """Open the state database without writing to it (dry-run, explain).
+
+    None when it holds no leadscore schema yet (nothing has been synced); a schema at an
+    older revision is refused with one line rather than migrated.
+    """
+    return _open(database_url, migrate=False)
+
+
+def _open(database_url: str, *, migrate: bool) -> StateStore | None:
     try:
         # A server can drop idle connections (pre-ping); a SQLite file cannot.
         engine = sa.create_engine(database_url, pool_pre_ping=not database_url.startswith("sqlite"))
@@ -800,9 +833,13 @@ def open_store(database_url: str) -> StateStore:
         )
     try:
         with engine.begin() as conn:
-            cfg = _alembic_config()
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            if migrate:
+                cfg = _alembic_config()
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            elif not _schema_is_current(conn, engine):
+                engine.dispose()
+                return None
     except SQLAlchemyError as exc:
         engine.dispose()
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()

@@ -29,6 +29,7 @@ from leadscore.state.store import (
     BackfillProgress,
     StateStore,
     open_store,
+    open_store_for_reading,
 )
 from leadscore.sync.actions import ContactPlan
 from leadscore.sync.apply import BATCH_SIZE, Applier, BatchResult
@@ -356,6 +357,8 @@ def _open_state(settings: Settings, dry_run: bool) -> StateStore | None:
             and not Path(database).exists()
         ):
             return None
+    if dry_run:
+        return open_store_for_reading(settings.database_url)
     return open_store(settings.database_url)
 
 
