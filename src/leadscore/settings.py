@@ -150,6 +150,15 @@ class Settings(BaseSettings):
             self.hubspot_client_id and self.hubspot_client_secret and self.hubspot_refresh_token
         )
 
+    def require_hubspot_credentials(self, hint: str | None = None) -> None:
+        """Raise one ConfigError line, with an optional hint, when no credentials are set."""
+        if not self.has_hubspot_credentials():
+            message = (
+                "no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN (or HUBSPOT_CLIENT_ID, "
+                "HUBSPOT_CLIENT_SECRET and HUBSPOT_REFRESH_TOKEN)"
+            )
+            raise ConfigError(f"{message}; {hint}" if hint else message)
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment; a bad value becomes one ConfigError line."""

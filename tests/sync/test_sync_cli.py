@@ -45,11 +45,12 @@ def sandbox_env(sandbox: SandboxHandle, db: Path) -> dict[str, str]:
     }
 
 
-def test_sync_without_credentials_is_one_line_and_exit_1(tmp_path: Path) -> None:
+def test_sync_without_credentials_is_one_line_and_exit_2(tmp_path: Path) -> None:
     proc = leadscore("sync", env={"LEADSCORE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "error: no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN (or the OAuth settings); "
+        "error: no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN (or HUBSPOT_CLIENT_ID, "
+        "HUBSPOT_CLIENT_SECRET and HUBSPOT_REFRESH_TOKEN); "
         "`leadscore demo` runs against the bundled sandbox instead"
     ]
     assert not (tmp_path / "x.db").exists()
@@ -185,4 +186,4 @@ def test_explain_by_id_or_email_after_a_sync(tmp_path: Path, sandbox: SandboxHan
     assert "not both" in both.stderr
     no_token = leadscore("explain", "1003")
     assert no_token.returncode == 2
-    assert no_token.stderr.startswith("error: explain: no HubSpot credentials")
+    assert no_token.stderr.startswith("error: no HubSpot credentials")

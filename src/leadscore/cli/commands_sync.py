@@ -84,7 +84,9 @@ def _run(
     overrides: dict[str, object] = {"rules": rules} if rules is not None else {}
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format.value)
-    _require_credentials(settings)
+    settings.require_hubspot_credentials(
+        "`leadscore demo` runs against the bundled sandbox instead"
+    )
     with _exclusive_run(settings, dry_run), _stop_on_interrupt() as stop:
         summary = run_sync(
             settings,
@@ -119,14 +121,6 @@ def _exclusive_run(settings: Settings, dry_run: bool) -> Iterator[None]:
         yield
     finally:
         lock.release()
-
-
-def _require_credentials(settings: Settings) -> None:
-    if not settings.has_hubspot_credentials():
-        raise LeadscoreError(
-            "no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN (or the OAuth settings); "
-            "`leadscore demo` runs against the bundled sandbox instead"
-        )
 
 
 def _report(summary: RunSummary, output: OutputChoice) -> None:

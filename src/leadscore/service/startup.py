@@ -52,11 +52,7 @@ def check_startup(settings: Settings) -> StartupReport:
 
 def require_credentials(settings: Settings) -> None:
     """`run` talks to HubSpot on every tick: a token or a full OAuth configuration is required."""
-    if not settings.has_hubspot_credentials():
-        raise ConfigError(
-            "no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN (or HUBSPOT_CLIENT_ID, "
-            "HUBSPOT_CLIENT_SECRET and HUBSPOT_REFRESH_TOKEN)"
-        )
+    settings.require_hubspot_credentials()
 
 
 def check_rules(settings: Settings) -> str:

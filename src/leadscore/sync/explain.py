@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from leadscore.errors import ConfigError, InputError
+from leadscore.errors import InputError
 from leadscore.records import Contact
 from leadscore.rules.evaluation import Evaluation
 from leadscore.settings import Settings
@@ -70,11 +70,7 @@ def explain_online(
     from leadscore.gateway import build_gateway
     from leadscore.sync.runner import open_state_for_reading
 
-    if not settings.has_hubspot_credentials():
-        raise ConfigError(
-            "explain: no HubSpot credentials: set HUBSPOT_ACCESS_TOKEN to look contacts up "
-            "(or use --contact-file)"
-        )
+    settings.require_hubspot_credentials("or explain a contact dump with --contact-file")
     store = open_state_for_reading(settings)
     try:
         with build_gateway(settings) as gateway:
