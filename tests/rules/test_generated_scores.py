@@ -1,4 +1,4 @@
-"""The generated per-score functions give exactly what the plain rule loops give."""
+"""The generated evaluate function gives exactly what the plain rule loops give."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import linecache
 from pathlib import Path
 
 from hypothesis import given
+from hypothesis import strategies as st
 from tests.rules.builders import DAY_MS, NOW_MS, contact, days_ago, email, form, model_from
-from tests.rules.test_invariants import FAST, contacts
+from tests.rules.test_invariants import FAST, ages, contacts
 
-from leadscore.records import Contact
+from leadscore.records import Contact, EmailEvent, FormSubmission
 from leadscore.rules import ScoringModel, load_model
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "scoring.yaml"
@@ -114,16 +115,119 @@ def test_every_branch_generated_equals_reference() -> None:
     ]
 
 
+# Every way the generated function matches activity, and every case it leaves to the
+# rule's own scan: forms by id, by a name only the submission carries, by tier and any
+# form; email criteria by type, campaign and link, with and without windows; a criterion
+# on two email types, one needing two occurrences, one inside all:, a count in bands and a
+# qualifier (their own scans); inactivity with a date property.
+ACTIVITY = """
+forms:
+  - {id: demo, name: Demo, tier: BOFU}
+  - {id: ebook, name: Ebook, tier: TOFU}
+scores:
+  engagement:
+    decay: {half_life_days: 20}
+    groups: {mail: {min: -3, max: 9}}
+    rules:
+      - {name: demo, when: {form_submitted: {form: demo, within_days: 30}}, points: 20}
+      - {name: by name, each: {form_submitted: {form: Webinar}}, points: 4, max: 8}
+      - {name: tofu, each: {form_submitted: {tier: TOFU, within_days: 200}}, points: 2}
+      - {name: any form, when: {form_submitted: true}, points: 1, decay: none}
+      - {name: opens, group: mail, each: {email_opened: {within_days: 60}}, points: 1}
+      - name: campaign clicks
+        group: mail
+        each: {email_clicked: {campaign: ["1"], url_contains: [/pricing, /DEMO]}}
+        points: 3
+        decay: {linear_percent: 25, every_days: 10}
+      - name: bounced
+        group: mail
+        when: {email_event: {type: bounce, within_days: 90}}
+        points: -5
+        decay: none
+      - {name: no link, each: {email_clicked: {url_contains: []}}, points: 1}
+      - name: opened or clicked
+        each: {email_event: {type: [CLICK, OPEN], within_days: 45}}
+        points: 0.5
+      - {name: twice, when: {form_submitted: {form: Demo, at_least: 2}}, points: 7}
+      - name: demo and open
+        when: {all: [{form_submitted: {form: Demo}}, {email_opened: {within_days: 10}}]}
+        points: 3
+      - name: busy
+        bands:
+          count: {email_opened: {within_days: 30}}
+          ranges: [{min: 2, max: 3, points: 1}, {min: 4, points: 2}]
+      - name: quiet
+        when: {inactive: {days: 30, also_properties: [lastvisit]}}
+        points: -4
+stages:
+  score: engagement
+  thresholds: {marketingqualifiedlead: 10, salesqualifiedlead: 30}
+  floor: lead
+  qualify:
+    - name: demo soon
+      stage: salesqualifiedlead
+      when: {form_submitted: {form: Demo, within_days: 7}}
+"""
+activity_forms = st.builds(
+    lambda f, a, n: FormSubmission(f, NOW_MS - a, form_name=n),
+    st.sampled_from(["demo", "ebook", "other", "DEMO"]),
+    ages,
+    st.sampled_from([None, "Webinar", "webinar", "Demo", "Other"]),
+)
+activity_emails = st.builds(
+    lambda t, a, c, u: EmailEvent(t, NOW_MS - a, c, url=u),
+    st.sampled_from(["OPEN", "open", "CLICK", "Click", "BOUNCE", "DELIVERED"]),
+    ages,
+    st.sampled_from([None, "1", "2"]),
+    st.sampled_from([None, "https://x.example/Pricing", "https://x.example/demo", "https://x"]),
+)
+activity_contacts = st.builds(
+    lambda f, e, visit, created: Contact(
+        "c1", {"lastvisit": visit, "createdate": created}, tuple(f), tuple(e)
+    ),
+    st.lists(activity_forms, max_size=6),
+    st.lists(activity_emails, max_size=14),
+    st.sampled_from([None, "", str(days_ago(3)), str(days_ago(45)), "not a date"]),
+    st.sampled_from([None, str(days_ago(100)), str(days_ago(5))]),
+)
+ACTIVITY_GENERATED = model_from(ACTIVITY)
+ACTIVITY_REFERENCE = model_from(ACTIVITY)
+# Inactivity alone: the passes still read opens and clicks.
+QUIET = "scores: {s: {rules: [{name: quiet, when: {inactive: {days: 20}}, points: -4}]}}"
+QUIET_GENERATED, QUIET_REFERENCE = model_from(QUIET), model_from(QUIET)
+
+
+@FAST
+@given(activity_contacts)
+def test_activity_generated_equals_reference(c: Contact) -> None:
+    for now in (NOW_MS, NOW_MS + 3 * DAY_MS, NOW_MS + 61 * DAY_MS):
+        assert_same(ACTIVITY_GENERATED, ACTIVITY_REFERENCE, c, now)
+        assert_same(QUIET_GENERATED, QUIET_REFERENCE, c, now)
+
+
+def test_activity_is_matched_in_one_pass_except_where_it_cannot_be() -> None:
+    source = ACTIVITY_GENERATED.debug_source()
+    assert source.count("for sub in contact.form_submissions:") == 1
+    assert source.count("for ev in contact.email_events:") == 1
+    # Two email types, at_least, a nested criterion and a count keep their own scans.
+    assert "scan_0_8(ctx)" in source
+    for kept in ("twice", "demo and open"):
+        r = [rule.name for rule in ACTIVITY_GENERATED.scores[0].rules].index(kept)
+        assert f"test_0_{r}(ctx)" in source
+    assert "apply_0_11(ctx)" in source
+    assert "inactive_0_12(ctx, last, upcoming)" in source
+
+
 def test_debug_source_shows_every_score_and_rule() -> None:
     source = GENERATED.debug_source()
+    assert "def evaluate_model(contact, now_ms):" in source
     for score in GENERATED.scores:
-        assert f"def score_{score.name}(ctx, done, met):" in source
+        assert f"# score {score.name!r} -> {score.property}" in source
         for r, rule in enumerate(score.rules):
             assert f"# rule {r}: {rule.name!r} ({rule.kind})" in source
 
 
 def test_tracebacks_and_debuggers_see_the_generated_source() -> None:
-    for score in GENERATED.scores:
-        code = score.run.__code__
-        assert code.co_filename.startswith("<leadscore score")
-        assert "".join(linecache.getlines(code.co_filename)) == score.source
+    code = GENERATED._run.__code__
+    assert code.co_filename.startswith("<leadscore model")
+    assert "".join(linecache.getlines(code.co_filename)) == GENERATED.debug_source()

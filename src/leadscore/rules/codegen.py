@@ -1,216 +1,533 @@
-"""Generates one straight-line Python function per score from its compiled rules.
+"""Generates one straight-line Python function that scores a contact for a whole model.
 
-`ScoreProgram.evaluate` loops over the rules and calls each one's `apply`; that loop and
-those calls are most of what scoring a contact costs. The generated function does the same
-work in the same order without the dispatch: rules cached by property values are looked
-up inline, condition and activity rules call their test or scan directly (a scan that finds
-nothing needs no further call), anything else goes through its pre-bound `apply`, and the
-score's groups are local variables. It must give exactly what `ScoreProgram.evaluate` gives
-(tests/rules/test_generated_scores.py); the source is kept (`ScoringModel.debug_source()`)
-so it can be read and stepped through.
+`ScoringModel.evaluate_reference` loops over the scores and their rules and calls each
+rule's `apply`; every activity rule scans the contact's forms or email events on its own.
+That dispatch and those repeated scans are most of what scoring a contact costs. The
+generated function does the same work without them:
+
+- every activity criterion a rule counts on is matched in one pass over the form
+  submissions and one pass over the email events (inactivity's "newest engagement" too),
+  with the criterion's filters written out;
+- each property a cached rule reads is read once; rules cached by property values are
+  looked up inline;
+- condition rules call their test directly, activity rules their answer only when the
+  pass found something; anything else goes through its pre-bound `apply`;
+- scores, groups and caps are local variables.
+
+It must give exactly what the reference path gives (tests/rules/test_generated_scores.py).
+The source is kept (`ScoringModel.debug_source()`) and registered with linecache, so it can
+be read, and tracebacks and debuggers show it.
 """
 
 from __future__ import annotations
 
 import linecache
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from leadscore.rules.evaluation import Contribution, ScoreResult
-from leadscore.rules.runtime import NO_DUE, BandsRule, Ctx, EachRule, RuleProgram, WhenRule
-from leadscore.rules.values import round_cents
+from leadscore.records import Contact
+from leadscore.rules.conditions import ENGAGEMENT_EMAIL_TYPES
+from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult
+from leadscore.rules.runtime import (
+    ANSWER_CACHE_SIZE,
+    DAY_MS,
+    NO_DUE,
+    NO_SINCE,
+    BandsRule,
+    Ctx,
+    EachRule,
+    EmailCriterion,
+    FormCriterion,
+    RuleProgram,
+    WhenRule,
+)
+from leadscore.rules.values import format_points, round_cents
 
 if TYPE_CHECKING:
-    from leadscore.rules.model import ScoreProgram
+    from leadscore.rules.model import ScoreProgram, ScoringModel
 
-# (ctx, scores done so far, append for contributions that gave points) -> the score.
-ScoreFunction = Callable[
-    [Ctx, Mapping[str, ScoreResult], Callable[[Contribution], None]], ScoreResult
-]
+# (contact, now_ms) -> the evaluation.
+ModelFunction = Callable[[Contact, int], Evaluation]
 # The engine's own contributions, shared with the reference loop in model.py:
 # included(name, weight, total), group_cap(group, capped, subtotal), total_cap(name, capped, total).
 IncludedMaker = Callable[[str, float, float], Contribution]
 CapMaker = Callable[[str, float, float], Contribution]
+# What follows the scores (stage, exclusion, grid, reasons), shared with the reference path:
+# finish(contact, ctx, results, met, properties).
+Finisher = Callable[
+    [
+        Contact,
+        Ctx,
+        dict[str, ScoreResult],
+        dict[str, list[Contribution]],
+        dict[str, str],
+    ],
+    Evaluation,
+]
 
-_INDENT = "        "
+_INDENT = "    "
 
 
-def generate_score(
-    score: ScoreProgram, included: IncludedMaker, group_cap: CapMaker, total_cap: CapMaker
-) -> tuple[str, ScoreFunction]:
-    """The source of `score`'s function and the function itself.
+class _Source:
+    """Lines of generated code and the objects they refer to by name.
 
-    The source defines a factory whose parameters are the objects the score needs (rules'
-    caches and `apply` methods, caps, names): inside the score function they are closure
-    variables, as cheap to read as locals, and the generated text stays free of literals
-    that would have to round-trip exactly through `repr`.
+    Objects are passed to a factory as parameters, so inside the generated function they
+    are closure variables (as cheap to read as locals) and the text needs no literals that
+    would have to round-trip exactly through `repr`.
     """
-    bound: dict[str, object] = {
-        "score_name": score.name,
-        "score_property": score.property,
-        "high": score.high,
-        "low": score.low,
-    }
-    body: list[str] = ["props_get = ctx.props.get", "total = 0.0"]
-    parts: list[str] = []
-    for i, (name, weight) in enumerate(score.includes):
-        bound[f"include_{i}"] = name
-        bound[f"weight_{i}"] = weight
-        body += [
-            f"# included score {name!r}",
-            f"i{i} = included(include_{i}, weight_{i}, done[include_{i}].total)",
-            f"total += i{i}.points",
-        ]
-        parts.append(f"i{i}")
-    groups = list(score.group_caps)
-    for g, group in enumerate(groups):
-        body.append(f"g{g} = 0.0  # subtotal of group {group!r}")
-    for r, rule in enumerate(score.rules):
-        bound[f"apply_{r}"] = rule.apply
-        body.append(f"# rule {r}: {rule.name!r} ({rule.kind})")
-        body += _rule_lines(r, rule, bound)
-        body += [f"points = c{r}.points", "if points:", "    total += points", f"    met(c{r})"]
-        if groups and rule.group is not None:
-            body.append(f"    g{groups.index(rule.group)} += points")
-        parts.append(f"c{r}")
-    items = "".join(f"{p}, " for p in parts)
-    if groups or score.low is not None or score.high is not None:
-        # Caps may add contributions after the rules'.
-        body.append(f"contributions = [{items}]")
-        for g, (group, (g_low, g_high)) in enumerate(score.group_caps.items()):
-            bound[f"group_{g}"] = group
-            bound[f"group_low_{g}"] = g_low
-            bound[f"group_high_{g}"] = g_high
-            body += [
-                f"# cap on group {group!r}",
-                f"subtotal = round_cents(g{g})",
-                *_clip_lines(
-                    "capped", "subtotal", g_low, g_high, f"group_low_{g}", f"group_high_{g}"
-                ),
-                "if capped != subtotal:",
-                f"    cap = group_cap(group_{g}, capped, subtotal)",
-                "    total += cap.points",
-                "    contributions.append(cap)",
-            ]
-        body.append("total = round_cents(total)")
-        if score.high is not None or score.low is not None:
-            body.append("# cap on the score")
-            branch = "if"
-            if score.high is not None:
-                body += [
-                    "if total > high:",
-                    "    contributions.append(total_cap(score_name, high, total))",
-                    "    total = high",
-                ]
-                branch = "elif"
-            if score.low is not None:
-                body += [
-                    f"{branch} total < low:",
-                    "    contributions.append(total_cap(score_name, low, total))",
-                    "    total = low",
-                ]
-        body.append("return ScoreResult(score_name, score_property, total, tuple(contributions))")
+
+    def __init__(self) -> None:
+        self.bound: dict[str, object] = {}
+        self.lines: list[str] = []
+        self.depth = 2
+        # Properties read once at the top, as `value_<n>`.
+        self.reads: list[str] = []
+
+    def bind(self, name: str, value: object) -> str:
+        assert name not in self.bound, name
+        self.bound[name] = value
+        return name
+
+    def add(self, *lines: str) -> None:
+        pad = _INDENT * self.depth
+        self.lines.extend(f"{pad}{line}" if line else "" for line in lines)
+
+
+class _Activity:
+    """The activity criteria matched in the shared passes, and which rule uses which."""
+
+    def __init__(self, rules: list[RuleProgram]) -> None:
+        self.forms: list[tuple[int, FormCriterion]] = []
+        # Email criteria by their one type (a criterion on several types keeps its own scan:
+        # its occurrences are counted type by type, and sums follow that order).
+        self.emails: dict[str, list[tuple[int, EmailCriterion]]] = {}
+        self.slot: dict[int, int] = {}  # id(rule) -> criterion number
+        self.inactive = False
+        for rule in rules:
+            finder = _fused_finder(rule)
+            if finder is not None:
+                k = len(self.slot)
+                self.slot[id(rule)] = k
+                if isinstance(finder, FormCriterion):
+                    self.forms.append((k, finder))
+                else:
+                    self.emails.setdefault(finder.types[0], []).append((k, finder))
+            if type(rule) is WhenRule and rule.inactive is not None and rule.reads is None:
+                self.inactive = True
+
+    def criteria(self) -> list[tuple[int, FormCriterion | EmailCriterion]]:
+        found: list[tuple[int, FormCriterion | EmailCriterion]] = [*self.forms]
+        for group in self.emails.values():
+            found.extend(group)
+        return sorted(found, key=lambda kc: kc[0])
+
+
+def _fused_finder(rule: RuleProgram) -> FormCriterion | EmailCriterion | None:
+    """The criterion of a rule whose activity the shared passes can match, else None."""
+    if type(rule) is EachRule:
+        finder = rule.finder
+    elif type(rule) is WhenRule and rule.finder is not None and rule.reads is None:
+        if rule.decayed is None and rule.answer is None:
+            return None
+        finder = rule.finder
     else:
-        body += [
-            "total = round_cents(total)",
-            f"return ScoreResult(score_name, score_property, total, ({items}))",
-        ]
-    params = ", ".join(bound)
-    function = f"score_{_identifier(score.name)}"
+        return None
+    criterion = finder.criterion
+    if isinstance(criterion, EmailCriterion) and len(criterion.types) != 1:
+        return None
+    return criterion
+
+
+def generate_model(
+    model: ScoringModel,
+    finish: Finisher,
+    included: IncludedMaker,
+    group_cap: CapMaker,
+    total_cap: CapMaker,
+) -> tuple[str, ModelFunction]:
+    """The source of `model`'s evaluate function and the function itself."""
+    src = _Source()
+    rules = [rule for score in model.scores for rule in score.rules]
+    activity = _Activity(rules)
+    src.add(
+        "ctx = Ctx(contact, now_ms)",
+        "props_get = contact.properties.get",
+        "today = ctx.today",
+    )
+    _activity_lines(src, activity)
+    _property_reads(src, model.scores)
+    for s, score in enumerate(model.scores):
+        _score_lines(src, s, score, model, activity)
+    names = [src.bind(f"score_name_{s}", score.name) for s, score in enumerate(model.scores)]
+    props = [src.bind(f"score_property_{s}", sc.property) for s, sc in enumerate(model.scores)]
+    src.add(
+        "results = {" + ", ".join(f"{n}: result_{s}" for s, n in enumerate(names)) + "}",
+        "met = {" + ", ".join(f"{n}: met_{s}" for s, n in enumerate(names)) + "}",
+        "properties = {"
+        + ", ".join(f"{p}: format_points(result_{s}.total)" for s, p in enumerate(props))
+        + "}",
+        "return finish(contact, ctx, results, met, properties)",
+    )
+    src.bind("finish", finish)
+    src.bind("included", included)
+    src.bind("group_cap", group_cap)
+    src.bind("total_cap", total_cap)
+    params = ", ".join(src.bound)
     source = (
-        f"# generated from score {score.name!r} by leadscore.rules.codegen\n"
-        f"def make_score({params}):\n"
-        f"    def {function}(ctx, done, met):\n"
-        + "".join(f"{_INDENT}{line}\n" for line in body)
-        + f"    return {function}\n"
+        f"# generated from {model.source} (rules version {model.version}) "
+        "by leadscore.rules.codegen\n"
+        f"def make_evaluate({params}):\n"
+        f"{_INDENT}def evaluate_model(contact, now_ms):\n"
+        + "".join(f"{line}\n" for line in src.lines)
+        + f"{_INDENT}return evaluate_model\n"
     )
     namespace: dict[str, object] = {
+        "Ctx": Ctx,
+        "DAY_MS": DAY_MS,
         "NO_DUE": NO_DUE,
+        "NO_SINCE": NO_SINCE,
         "ScoreResult": ScoreResult,
         "round_cents": round_cents,
-        "included": included,
-        "group_cap": group_cap,
-        "total_cap": total_cap,
+        "format_points": format_points,
     }
-    filename = f"<leadscore score {score.name!r} {id(score):x}>"
+    filename = f"<leadscore model {model.version} {id(model):x}>"
     # Registered with linecache so tracebacks and debuggers show the generated lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
-    factory = namespace["make_score"]
+    factory = namespace["make_evaluate"]
     assert callable(factory)
-    run: ScoreFunction = factory(**bound)
+    run: ModelFunction = factory(**src.bound)
     return source, run
 
 
-def _rule_lines(r: int, rule: RuleProgram, bound: dict[str, object]) -> list[str]:
-    """Lines that set `c{r}` to the rule's contribution, as its `apply` would."""
+# --- activity ------------------------------------------------------------------------------
+
+
+def _activity_lines(src: _Source, activity: _Activity) -> None:
+    """One pass over forms and one over email events, filling each criterion's matches:
+    `ats_k` (instants in record order), `newest_k` / `record_k` (the newest and its
+    record, the first found on a tie) and `oldest_k`; then `found_k` as the scans give it."""
+    criteria = activity.criteria()
+    if not criteria and not activity.inactive:
+        return
+    src.add("# activity: one pass over form submissions, one over email events", "due = NO_DUE")
+    for k, criterion in criteria:
+        src.add(
+            f"ats_{k} = []", f"newest_{k} = NO_SINCE", f"record_{k} = None", f"oldest_{k} = NO_DUE"
+        )
+        if criterion.window is not None:
+            src.bind(f"window_{k}", criterion.window)
+            src.add(f"since_{k} = (today - window_{k} + 1) * DAY_MS")
+    if activity.inactive:
+        src.add("last = -1  # newest past engagement", "upcoming = NO_DUE  # soonest future one")
+    if activity.forms or activity.inactive:
+        _form_pass(src, activity)
+    if activity.emails or activity.inactive:
+        _email_pass(src, activity)
+    for k, criterion in criteria:
+        src.add(f"found_{k} = None", f"if ats_{k}:")
+        src.depth += 1
+        src.add(f"found_{k} = (ats_{k}, newest_{k}, record_{k})")
+        if criterion.window is not None:
+            # The oldest counted occurrence is the first to leave the window.
+            src.add(
+                f"leaves = (oldest_{k} // DAY_MS + window_{k}) * DAY_MS",
+                "if now_ms < leaves < due:",
+                "    due = leaves",
+            )
+        src.depth -= 1
+    src.add("ctx.due = due")
+
+
+def _form_pass(src: _Source, activity: _Activity) -> None:
+    filtered = [(k, c) for k, c in activity.forms if c.accepted is not None]
+    src.add("for sub in contact.form_submissions:")
+    src.depth += 1
+    src.add("at = sub.submitted_at")
+    if activity.inactive:
+        _engagement_lines(src)
+    if filtered:
+        # Which filtered criteria accept a (form id, form name): a bit each, remembered.
+        bits = {k: 1 << i for i, (k, _) in enumerate(filtered)}
+        src.bind("form_mask", _form_masks([c for _, c in filtered]))
+        src.add("mask = form_mask(sub.form_id, sub.form_name)")
+    for k, criterion in activity.forms:
+        if criterion.accepted is None:
+            src.add(f"# criterion {k}: any form")
+            _occurrence_lines(src, k, criterion.window, "sub")
+        else:
+            src.add(f"if mask & {bits[k]}:  # criterion {k}")
+            src.depth += 1
+            _occurrence_lines(src, k, criterion.window, "sub")
+            src.depth -= 1
+    src.depth -= 1
+
+
+def _form_masks(criteria: list[FormCriterion]) -> Callable[[str, str | None], int]:
+    masks: dict[tuple[str, str | None], int] = {}
+
+    def form_mask(form_id: str, form_name: str | None) -> int:
+        key = (form_id, form_name)
+        mask = masks.get(key)
+        if mask is None:
+            mask = 0
+            for i, criterion in enumerate(criteria):
+                if criterion.accepts(form_id, form_name):
+                    mask |= 1 << i
+            if len(masks) >= ANSWER_CACHE_SIZE:
+                masks.clear()
+            masks[key] = mask
+        return mask
+
+    return form_mask
+
+
+def _email_pass(src: _Source, activity: _Activity) -> None:
+    types = list(activity.emails)
+    if activity.inactive:
+        types += [t for t in ENGAGEMENT_EMAIL_TYPES if t not in types]
+    src.add("for ev in contact.email_events:")
+    src.depth += 1
+    src.add("kind = ev.type.upper()")
+    for i, kind in enumerate(types):
+        name = src.bind(f"email_type_{i}", kind)
+        src.add(f"{'if' if i == 0 else 'elif'} kind == {name}:  # {kind!r}")
+        src.depth += 1
+        src.add("at = ev.created")
+        if activity.inactive and kind in ENGAGEMENT_EMAIL_TYPES:
+            _engagement_lines(src)
+        for k, criterion in activity.emails.get(kind, []):
+            tests = []
+            if criterion.window is not None:
+                tests.append(f"at >= since_{k}")
+            if criterion.campaigns is not None:
+                tests.append(f"ev.campaign_id in {src.bind(f'campaigns_{k}', criterion.campaigns)}")
+            src.add(f"# criterion {k}")
+            if criterion.url_parts is not None:
+                src.add("url = ev.url", 'url = url.casefold() if url else ""')
+                parts = [
+                    f"{src.bind(f'url_part_{k}_{p}', part)} in url"
+                    for p, part in enumerate(criterion.url_parts)
+                ]
+                tests.append(f"({' or '.join(parts)})" if parts else "False")
+            if tests:
+                src.add(f"if {' and '.join(tests)}:")
+                src.depth += 1
+            _occurrence_lines(src, k, None, "ev")
+            if tests:
+                src.depth -= 1
+        src.depth -= 1
+    src.depth -= 1
+
+
+def _occurrence_lines(src: _Source, k: int, window: int | None, record: str) -> None:
+    """Count an occurrence at `at` for criterion k: a future-dated one only sets `due`."""
+    src.add("if at > now_ms:", "    if at < due:", "        due = at")
+    src.add(f"elif at >= since_{k}:" if window is not None else "else:")
+    src.add(
+        f"    ats_{k}.append(at)",
+        f"    if at > newest_{k}:",
+        f"        newest_{k} = at",
+        f"        record_{k} = {record}",
+        f"    if at < oldest_{k}:",
+        f"        oldest_{k} = at",
+    )
+
+
+def _engagement_lines(src: _Source) -> None:
+    src.add(
+        "if at > last:",
+        "    if at <= now_ms:",
+        "        last = at",
+        "    elif at < upcoming:",
+        "        upcoming = at",
+    )
+
+
+# --- scores ----------------------------------------------------------------------------------
+
+
+def _property_reads(src: _Source, scores: tuple[ScoreProgram, ...]) -> None:
+    """Read once every property a cached rule looks up by value: `value_<n>`."""
+    reads = src.reads
+    for score in scores:
+        for rule in score.rules:
+            for prop in _cache_reads(rule):
+                if prop not in reads:
+                    reads.append(prop)
+    if reads:
+        src.add("# properties that cached rules look up by value")
+    for n, prop in enumerate(reads):
+        src.bind(f"prop_{n}", prop)
+        src.add(f"value_{n} = props_get(prop_{n})  # {prop!r}")
+
+
+def _cache_reads(rule: RuleProgram) -> tuple[str, ...]:
+    if type(rule) is WhenRule and rule.reads is not None:
+        return rule.reads
+    if type(rule) is BandsRule and rule.reads is not None:
+        return (rule.reads,)
+    return ()
+
+
+def _value(src: _Source, prop: str) -> str:
+    return f"value_{src.reads.index(prop)}"
+
+
+def _score_lines(
+    src: _Source, s: int, score: ScoreProgram, model: ScoringModel, activity: _Activity
+) -> None:
+    order = [sc.name for sc in model.scores]
+    src.add("", f"# score {score.name!r} -> {score.property}", "total = 0.0", f"met_{s} = []")
+    parts: list[str] = []
+    for i, (name, weight) in enumerate(score.includes):
+        src.bind(f"include_{s}_{i}", name)
+        src.bind(f"weight_{s}_{i}", weight)
+        var = f"i{s}_{i}"
+        src.add(
+            f"# included score {name!r}",
+            f"{var} = included(include_{s}_{i}, weight_{s}_{i}, result_{order.index(name)}.total)",
+            f"total += {var}.points",
+        )
+        parts.append(var)
+    groups = list(score.group_caps)
+    for g, group in enumerate(groups):
+        src.add(f"g{s}_{g} = 0.0  # subtotal of group {group!r}")
+    for r, rule in enumerate(score.rules):
+        var = f"c{s}_{r}"
+        src.add(f"# rule {r}: {rule.name!r} ({rule.kind})")
+        _rule_lines(src, f"{s}_{r}", var, rule, activity)
+        src.add(f"points = {var}.points", "if points:", "    total += points")
+        src.add(f"    met_{s}.append({var})")
+        if groups and rule.group is not None:
+            src.add(f"    g{s}_{groups.index(rule.group)} += points")
+        parts.append(var)
+    items = "".join(f"{p}, " for p in parts)
+    src.bind(f"name_{s}", score.name)
+    src.bind(f"property_{s}", score.property)
+    if not groups and score.low is None and score.high is None:
+        src.add(
+            "total = round_cents(total)",
+            f"result_{s} = ScoreResult(name_{s}, property_{s}, total, ({items}))",
+        )
+        return
+    # Caps may add contributions after the rules'.
+    src.add(f"contributions = [{items}]")
+    for g, (group, (g_low, g_high)) in enumerate(score.group_caps.items()):
+        src.bind(f"group_{s}_{g}", group)
+        src.bind(f"group_low_{s}_{g}", g_low)
+        src.bind(f"group_high_{s}_{g}", g_high)
+        src.add(
+            f"# cap on group {group!r}",
+            f"subtotal = round_cents(g{s}_{g})",
+            *_clip_lines(
+                "capped", "subtotal", g_low, g_high, f"group_low_{s}_{g}", f"group_high_{s}_{g}"
+            ),
+            "if capped != subtotal:",
+            f"    cap = group_cap(group_{s}_{g}, capped, subtotal)",
+            "    total += cap.points",
+            "    contributions.append(cap)",
+        )
+    src.add("total = round_cents(total)")
+    if score.high is not None or score.low is not None:
+        src.add("# cap on the score")
+        branch = "if"
+        if score.high is not None:
+            src.bind(f"high_{s}", score.high)
+            src.add(
+                f"if total > high_{s}:",
+                f"    contributions.append(total_cap(name_{s}, high_{s}, total))",
+                f"    total = high_{s}",
+            )
+            branch = "elif"
+        if score.low is not None:
+            src.bind(f"low_{s}", score.low)
+            src.add(
+                f"{branch} total < low_{s}:",
+                f"    contributions.append(total_cap(name_{s}, low_{s}, total))",
+                f"    total = low_{s}",
+            )
+    src.add(f"result_{s} = ScoreResult(name_{s}, property_{s}, total, tuple(contributions))")
+
+
+def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Activity) -> None:
+    """Lines that set `var` to the rule's contribution, as its `apply` would."""
+    apply = src.bind(f"apply_{r}", rule.apply)
+    slot = activity.slot.get(id(rule))
     if type(rule) is WhenRule and rule.reads is not None:
         # WhenRule.apply's cache lookup, inline (same key); on a miss `apply` does the rest.
-        bound[f"static_{r}"] = rule.static.get
-        names = []
-        for p, prop in enumerate(rule.reads):
-            bound[f"prop_{r}_{p}"] = prop
-            names.append(f"props_get(prop_{r}_{p})")
+        static = src.bind(f"static_{r}", rule.static.get)
+        names = [_value(src, prop) for prop in rule.reads]
         key = names[0] if len(names) == 1 else f"({', '.join(names)},)"
         if rule.by_day:
-            key = f"({key}, ctx.today)"
-        return [
-            f"hit = static_{r}({key})",
+            key = f"({key}, today)"
+        src.add(
+            f"hit = {static}({key})",
             "if hit is None:",
-            f"    c{r} = apply_{r}(ctx)",
+            f"    {var} = {apply}(ctx)",
             "else:",
-            f"    c{r}, due = hit",
+            f"    {var}, rule_due = hit",
             # Ctx.due_at, inline. NO_DUE (nothing changes) is never below ctx.due.
-            "    if ctx.now < due < ctx.due:",
-            "        ctx.due = due",
-        ]
+            "    if now_ms < rule_due < ctx.due:",
+            "        ctx.due = rule_due",
+        )
+        return
     if type(rule) is BandsRule and rule.reads is not None:
-        bound[f"static_{r}"] = rule.static.get
-        bound[f"prop_{r}"] = rule.reads
-        return [
-            f"c{r} = static_{r}(props_get(prop_{r}))",
-            f"if c{r} is None:",
-            f"    c{r} = apply_{r}(ctx)",
-        ]
-    if type(rule) is WhenRule and rule.decayed is not None and rule.finder is not None:
-        # WhenRule._evaluate's activity branch: nothing found is the common case.
-        bound[f"scan_{r}"] = rule.finder.scan
-        bound[f"not_met_{r}"] = rule.not_met
-        bound[f"found_{r}"] = rule.decayed_met
-        return [
-            f"found = scan_{r}(ctx)",
-            f"c{r} = not_met_{r} if found is None else found_{r}(ctx, found)",
-        ]
+        static = src.bind(f"static_{r}", rule.static.get)
+        src.add(
+            f"{var} = {static}({_value(src, rule.reads)})",
+            f"if {var} is None:",
+            f"    {var} = {apply}(ctx)",
+        )
+        return
+    not_met = src.bind(f"not_met_{r}", rule.not_met)
+    found = f"found_{slot}"
+    if type(rule) is EachRule or (type(rule) is WhenRule and rule.decayed is not None):
+        assert isinstance(rule, (EachRule, WhenRule)) and rule.finder is not None
+        made = src.bind(
+            f"found_met_{r}", rule.counted if isinstance(rule, EachRule) else rule.decayed_met
+        )
+        if slot is None:
+            found = "found"
+            src.add(f"found = {src.bind(f'scan_{r}', rule.finder.scan)}(ctx)")
+        src.add(f"{var} = {not_met} if {found} is None else {made}(ctx, {found})")
+        return
     if type(rule) is WhenRule:
-        # WhenRule._evaluate's condition branch (no cache: `reads` is None); `_met`'s
-        # cache lookup inline.
-        bound[f"test_{r}"] = rule.test
-        bound[f"neg_{r}"] = rule.neg_text
-        bound[f"not_met_{r}"] = rule.not_met
-        bound[f"points_{r}"] = rule.points
-        bound[f"cached_{r}"] = rule._cache.get
-        bound[f"make_met_{r}"] = rule._met
-        bound[f"make_unmet_{r}"] = rule._unmet
-        return [
-            f"ok, reason = test_{r}(ctx)",
-            "if ok:",
-            f"    c{r} = cached_{r}((points_{r}, reason))",
-            f"    if c{r} is None:",
-            f"        c{r} = make_met_{r}(points_{r}, reason)",
-            f"elif reason is neg_{r}:",
-            f"    c{r} = not_met_{r}",
-            "else:",
-            f"    c{r} = make_unmet_{r}(reason)",
-        ]
-    if type(rule) is EachRule:
-        bound[f"scan_{r}"] = rule.finder.scan
-        bound[f"not_met_{r}"] = rule.not_met
-        bound[f"found_{r}"] = rule.counted
-        return [
-            f"found = scan_{r}(ctx)",
-            f"c{r} = not_met_{r} if found is None else found_{r}(ctx, found)",
-        ]
-    return [f"c{r} = apply_{r}(ctx)"]
+        # WhenRule._evaluate's condition branch (no cache: `reads` is None).
+        if slot is not None:
+            assert rule.answer is not None
+            answer = src.bind(f"answer_{r}", rule.answer)
+            src.add(f"if {found} is None:", f"    {var} = {not_met}", "else:")
+            src.depth += 1
+            src.add(f"ok, reason = {answer}(ctx, {found})")
+            _met_lines(src, r, var, rule, not_met)
+            src.depth -= 1
+            return
+        if rule.inactive is not None:
+            src.add(f"ok, reason = {src.bind(f'inactive_{r}', rule.inactive)}(ctx, last, upcoming)")
+        else:
+            src.add(f"ok, reason = {src.bind(f'test_{r}', rule.test)}(ctx)")
+        _met_lines(src, r, var, rule, not_met)
+        return
+    src.add(f"{var} = {apply}(ctx)")
+
+
+def _met_lines(src: _Source, r: str, var: str, rule: WhenRule, not_met: str) -> None:
+    """`var` from a condition's (ok, reason), as WhenRule._evaluate makes it; `_met`'s
+    cache lookup inline."""
+    points = src.bind(f"points_{r}", rule.points)
+    cached = src.bind(f"cached_{r}", rule._cache.get)
+    neg = src.bind(f"neg_{r}", rule.neg_text)
+    src.add(
+        "if ok:",
+        f"    {var} = {cached}(({points}, reason))",
+        f"    if {var} is None:",
+        f"        {var} = {src.bind(f'make_met_{r}', rule._met)}({points}, reason)",
+        f"elif reason is {neg}:",
+        f"    {var} = {not_met}",
+        "else:",
+        f"    {var} = {src.bind(f'make_unmet_{r}', rule._unmet)}(reason)",
+    )
 
 
 def _clip_lines(
@@ -226,8 +543,3 @@ def _clip_lines(
             f"    {out} = {low_name}",
         ]
     return lines
-
-
-def _identifier(name: str) -> str:
-    """An ASCII identifier fragment for a score name (for readable tracebacks only)."""
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in name)

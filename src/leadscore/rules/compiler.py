@@ -421,6 +421,8 @@ class _ModelCompiler:
                 cond.finder,
                 cond.reads,
                 cond.by_day,
+                cond.answer,
+                cond.inactive,
             )
         if kind == "each":
             cond = self._activity_condition(f["each"])

@@ -16,6 +16,8 @@ from leadscore.rules.runtime import (
     NO_SINCE,
     ActivityFinder,
     Ctx,
+    EmailCriterion,
+    FormCriterion,
     Found,
     Test,
 )
@@ -87,6 +89,12 @@ class Condition:
     reads: tuple[str, ...] | None = None
     # True when the answer also depends on the current UTC day (date tests).
     by_day: bool = False
+    # For an activity criterion with a finder: the answer given what the finder found (not
+    # None), so the generated evaluate can scan inline and still explain the same way.
+    answer: Callable[[Ctx, Found], tuple[bool, str]] | None = None
+    # For `inactive`: the answer given the newest past engagement instant in forms and
+    # email events (-1 when none) and the soonest future-dated one (NO_DUE when none).
+    inactive: Callable[[Ctx, int, int], tuple[bool, str]] | None = None
 
 
 @dataclass
@@ -386,17 +394,22 @@ class ConditionCompiler:
         neg = f"no {what}{when_text}" if at_least == 1 else f"fewer than {at_least} x {what}"
         scan, label = finder.scan, finder.label
 
-        def test(ctx: Ctx) -> tuple[bool, str]:
-            found = scan(ctx)
-            if found is None:
-                return False, neg
+        def answer(ctx: Ctx, found: Found) -> tuple[bool, str]:
             n = len(found[0])
             if n >= at_least:
                 newest = label(ctx, found[2])
                 return True, newest if n == 1 else f"{n} x {what}{when_text}, newest: {newest}"
             return False, f"only {n} x {what}{when_text} (needs {at_least})"
 
-        return Condition(test, text, neg, finder if at_least == 1 else None)
+        def test(ctx: Ctx) -> tuple[bool, str]:
+            found = scan(ctx)
+            if found is None:
+                return False, neg
+            return answer(ctx, found)
+
+        if at_least == 1:
+            return Condition(test, text, neg, finder, answer=answer)
+        return Condition(test, text, neg)
 
     def _form_finder(
         self, opts: Mapping[str, Field], window: int | None
@@ -441,6 +454,7 @@ class ConditionCompiler:
             accepted_names = frozenset(
                 [*(f.name.casefold() for f in declared), *(u.casefold() for u in undeclared)]
             )
+        criterion = FormCriterion(accepted, accepted_names, window)
         form_names = self._form_names
         form_tiers = self._form_tiers
         tiers_by_name = self._tiers_by_name
@@ -495,7 +509,7 @@ class ConditionCompiler:
                 labels[key] = text
             return text
 
-        return ActivityFinder(scan, label), what
+        return ActivityFinder(scan, label, criterion), what
 
     def _email_finder(
         self, kind: str, arg: Field, opts: Mapping[str, Field], window: int | None
@@ -578,7 +592,8 @@ class ConditionCompiler:
                 labels[key] = text
             return text
 
-        return ActivityFinder(scan, label), what
+        criterion = EmailCriterion(types, campaigns, url_parts, window)
+        return ActivityFinder(scan, label, criterion), what
 
     # --- built-in predicates ------------------------------------------------------------
     def _free_email_domain(self, arg: Field) -> Condition:
@@ -684,10 +699,11 @@ class ConditionCompiler:
         self.scope.activity_windows.append(days)
         text = f"no engagement in {days} days"
         neg = f"engaged in the last {days} days"
-        return Condition(_inactivity_test(days, extra, neg), text, neg)
+        answer = _inactivity_answer(days, extra, neg)
+        return Condition(_inactivity_test(answer), text, neg, inactive=answer)
 
 
-def _inactivity_test(days: int, extra: tuple[str, ...], neg: str) -> Test:
+def _inactivity_test(answer: Callable[[Ctx, int, int], tuple[bool, str]]) -> Test:
     """Inactive: the newest engagement (form submission, email open/click, or a listed date
     property) is `days` or more old. A contact with no engagement at all counts from its
     createdate, so a brand-new contact is not penalised."""
@@ -714,6 +730,19 @@ def _inactivity_test(days: int, extra: tuple[str, ...], neg: str) -> Test:
                             last = at
                         elif at < upcoming:
                             upcoming = at
+        return answer(ctx, last, upcoming)
+
+    return test
+
+
+def _inactivity_answer(
+    days: int, extra: tuple[str, ...], neg: str
+) -> Callable[[Ctx, int, int], tuple[bool, str]]:
+    """The rest of the inactivity test, given the newest past engagement instant in forms
+    and email events (-1 when none) and the soonest future-dated one (NO_DUE when none)."""
+
+    def answer(ctx: Ctx, last: int, upcoming: int) -> tuple[bool, str]:
+        now = ctx.now
         for prop in extra:
             stamp = read_timestamp_ms(ctx.props.get(prop))
             if stamp is not None and stamp > last:
@@ -735,7 +764,7 @@ def _inactivity_test(days: int, extra: tuple[str, ...], neg: str) -> Test:
         ctx.due_at((last_day + days) * DAY_MS)
         return False, neg
 
-    return test
+    return answer
 
 
 def _by_day(parts: tuple[Condition, ...]) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from leadscore.gateway.port import PropertySpec
 from leadscore.records import Contact
-from leadscore.rules.codegen import ScoreFunction, generate_score
+from leadscore.rules.codegen import ModelFunction, generate_model
 from leadscore.rules.conditions import FormSpec
 from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult, StageTarget
 from leadscore.rules.runtime import NO_DUE, Ctx, RuleProgram, Test, clip
@@ -39,23 +39,17 @@ class ScoreProgram:
     _applies: tuple[Callable[[Ctx], Contribution], ...] = field(
         init=False, repr=False, compare=False, default=()
     )
-    # The generated straight-line equivalent of `evaluate` (see codegen.py) and its source.
-    run: ScoreFunction = field(init=False, repr=False, compare=False)
-    source: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_applies", tuple(rule.apply for rule in self.rules))
-        source, run = generate_score(self, _included, _group_cap, _total_cap)
-        object.__setattr__(self, "source", source)
-        object.__setattr__(self, "run", run)
 
     def evaluate(
         self, ctx: Ctx, done: Mapping[str, ScoreResult], met: list[Contribution]
     ) -> ScoreResult:
         """Score one contact; appends the rule contributions that gave points to `met`.
 
-        The reference loop: `run` (generated) must give exactly the same result and is what
-        `ScoringModel.evaluate` uses.
+        The reference loop: the model's generated function (codegen.py) must give exactly the
+        same result and is what `ScoringModel.evaluate` uses.
         """
         contributions: list[Contribution] = []
         append = contributions.append
@@ -313,38 +307,51 @@ class ScoringModel:
     exclusions: ExclusionPolicy
     grid: GridSpec | None = None
     reasons: ReasonsSpec | None = None
+    # The generated equivalent of `evaluate_reference` (see codegen.py) and its source.
+    _run: ModelFunction = field(init=False, repr=False, compare=False)
+    _source: str = field(init=False, repr=False, compare=False, default="")
+
+    def __post_init__(self) -> None:
+        source, run = generate_model(self, self._finish, _included, _group_cap, _total_cap)
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_run", run)
 
     @property
     def score_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.scores)
 
     def debug_source(self) -> str:
-        """The generated Python source of every score's function, for reading and debugging."""
-        return "\n".join(score.source for score in self.scores)
+        """The generated Python source of the evaluate function, for reading and debugging."""
+        return self._source
 
     def evaluate(self, contact: Contact, now_ms: int) -> Evaluation:
         """Score `contact` as of `now_ms` (epoch ms). Pure: same input, same output."""
-        return self._evaluate(contact, now_ms, generated=True)
+        return self._run(contact, now_ms)
 
     def evaluate_reference(self, contact: Contact, now_ms: int) -> Evaluation:
         """`evaluate` through the scores' plain rule loops instead of the generated code:
         the straightforward path the generated one must agree with (used by tests)."""
-        return self._evaluate(contact, now_ms, generated=False)
-
-    def _evaluate(self, contact: Contact, now_ms: int, *, generated: bool) -> Evaluation:
         ctx = Ctx(contact, now_ms)
         results: dict[str, ScoreResult] = {}
         met: dict[str, list[Contribution]] = {}
         properties: dict[str, str] = {}
         for score in self.scores:
             gave: list[Contribution] = []
-            if generated:
-                result = score.run(ctx, results, gave.append)
-            else:
-                result = score.evaluate(ctx, results, gave)
+            result = score.evaluate(ctx, results, gave)
             results[score.name] = result
             met[score.name] = gave
             properties[score.property] = format_points(result.total)
+        return self._finish(contact, ctx, results, met, properties)
+
+    def _finish(
+        self,
+        contact: Contact,
+        ctx: Ctx,
+        results: dict[str, ScoreResult],
+        met: dict[str, list[Contribution]],
+        properties: dict[str, str],
+    ) -> Evaluation:
+        """What follows the scores, for both paths: stage, exclusion, grid, reasons."""
         current = (contact.properties.get("lifecyclestage") or "").strip()
         exclusion = self.exclusions.check(ctx, current)
         if self.stages is None:

@@ -22,7 +22,7 @@ class Ctx:
     """What the rules see for one contact at one instant; `due` collects the earliest time
     at which a time-dependent test would change its answer."""
 
-    __slots__ = ("contact", "domain", "due", "emails_by_type", "forms", "now", "props", "today")
+    __slots__ = ("_by_type", "contact", "domain", "due", "forms", "now", "props", "today")
 
     def __init__(self, contact: Contact, now_ms: int) -> None:
         self.contact = contact
@@ -32,18 +32,26 @@ class Ctx:
         # 00:00 UTC, so a re-run on the same day gives identical results.
         self.today = now_ms // DAY_MS
         self.forms: tuple[FormSubmission, ...] = contact.form_submissions
-        by_type: dict[str, list[EmailEvent]] = {}
-        for event in contact.email_events:
-            # Types are grouped once per contact; every email criterion reads its slice.
-            kind = event.type.upper()
-            bucket = by_type.get(kind)
-            if bucket is None:
-                by_type[kind] = [event]
-            else:
-                bucket.append(event)
-        self.emails_by_type = by_type
+        self._by_type: dict[str, list[EmailEvent]] | None = None
         self.due = NO_DUE
         self.domain = email_domain(contact.properties.get("email"))
+
+    @property
+    def emails_by_type(self) -> dict[str, list[EmailEvent]]:
+        """The contact's email events grouped by upper-cased type, in record order (built
+        on first use: the generated evaluate reads the events in its own single pass)."""
+        by_type = self._by_type
+        if by_type is None:
+            by_type = {}
+            for event in self.contact.email_events:
+                kind = event.type.upper()
+                bucket = by_type.get(kind)
+                if bucket is None:
+                    by_type[kind] = [event]
+                else:
+                    bucket.append(event)
+            self._by_type = by_type
+        return by_type
 
     def due_at(self, when_ms: int) -> None:
         """Record that the result changes at `when_ms` (only future instants matter)."""
@@ -62,19 +70,50 @@ Found = tuple[list[int], int, object]
 NO_SINCE = -(1 << 62)
 
 
+@dataclass(frozen=True, slots=True)
+class FormCriterion:
+    """What a form criterion counts: submissions of the `accepted` form ids or of a form
+    named in `accepted_names` (casefolded), or of any form when `accepted` is None; within
+    the last `window` days (None: any age)."""
+
+    accepted: frozenset[str] | None
+    accepted_names: frozenset[str]
+    window: int | None
+
+    def accepts(self, form_id: str, form_name: str | None) -> bool:
+        if self.accepted is None or form_id in self.accepted:
+            return True
+        return form_name is not None and form_name.casefold() in self.accepted_names
+
+
+@dataclass(frozen=True, slots=True)
+class EmailCriterion:
+    """What an email criterion counts: events of these upper-cased `types` (in this order),
+    of one of `campaigns` (None: any), on a link containing one of `url_parts` (casefolded;
+    None: any), within the last `window` days (None: any age)."""
+
+    types: tuple[str, ...]
+    campaigns: frozenset[str] | None
+    url_parts: tuple[str, ...] | None
+    window: int | None
+
+
 class ActivityFinder:
     """Scans an activity criterion's matching occurrences in one pass, noting in the context
-    when a window will drop one or a future-dated one starts to count."""
+    when a window will drop one or a future-dated one starts to count. `criterion` says
+    what it matches, so the generated evaluate can do the same scan inline."""
 
-    __slots__ = ("label", "scan")
+    __slots__ = ("criterion", "label", "scan")
 
     def __init__(
         self,
         scan: Callable[[Ctx], Found | None],
         label: Callable[[Ctx, object], str],
+        criterion: FormCriterion | EmailCriterion,
     ) -> None:
         self.scan = scan
         self.label = label
+        self.criterion = criterion
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +295,11 @@ class WhenRule(RuleProgram):
     """Fixed points when a condition holds (decayed by the age of the newest occurrence)."""
 
     __slots__ = (
+        "answer",
         "by_day",
         "decayed",
         "finder",
+        "inactive",
         "neg_text",
         "only_prop",
         "points",
@@ -280,8 +321,14 @@ class WhenRule(RuleProgram):
         finder: ActivityFinder | None,
         reads: tuple[str, ...] | None,
         by_day: bool = False,
+        answer: Callable[[Ctx, Found], tuple[bool, str]] | None = None,
+        inactive: Callable[[Ctx, int, int], tuple[bool, str]] | None = None,
     ) -> None:
         super().__init__(name, "when", group, low, high, neg_text)
+        # The condition's parts the generated evaluate calls after scanning inline (see
+        # Condition.answer and Condition.inactive).
+        self.answer = answer
+        self.inactive = inactive
         self.test = test
         self.neg_text = neg_text
         self.points = points
