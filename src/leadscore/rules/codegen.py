@@ -33,6 +33,7 @@ from leadscore.rules.runtime import (
     DAY_MS,
     NO_DUE,
     NO_SINCE,
+    UNMET,
     BandsRule,
     Ctx,
     EachRule,
@@ -53,15 +54,9 @@ ModelFunction = Callable[[Contact, int], Evaluation]
 IncludedMaker = Callable[[str, float, float], Contribution]
 CapMaker = Callable[[str, float, float], Contribution]
 # What follows the scores (stage, exclusion, grid, reasons), shared with the reference path:
-# finish(contact, ctx, results, met, properties).
+# finish(contact, ctx, results, ranked reasons or None, properties).
 Finisher = Callable[
-    [
-        Contact,
-        Ctx,
-        dict[str, ScoreResult],
-        dict[str, list[Contribution]],
-        dict[str, str],
-    ],
+    [Contact, Ctx, dict[str, ScoreResult], list[tuple[float, str, float]] | None, dict[str, str]],
     Evaluation,
 ]
 
@@ -156,17 +151,21 @@ def generate_model(
     )
     _activity_lines(src, activity)
     _property_reads(src, model.scores)
+    if model.reasons is not None:
+        # Every rule contribution that gives points to the reasons score or a score it
+        # includes, as model.reason_rank ranks it.
+        src.add("ranked = []")
     for s, score in enumerate(model.scores):
         _score_lines(src, s, score, model, activity)
     names = [src.bind(f"score_name_{s}", score.name) for s, score in enumerate(model.scores)]
     props = [src.bind(f"score_property_{s}", sc.property) for s, sc in enumerate(model.scores)]
     src.add(
+        "",
         "results = {" + ", ".join(f"{n}: result_{s}" for s, n in enumerate(names)) + "}",
-        "met = {" + ", ".join(f"{n}: met_{s}" for s, n in enumerate(names)) + "}",
         "properties = {"
         + ", ".join(f"{p}: format_points(result_{s}.total)" for s, p in enumerate(props))
         + "}",
-        "return finish(contact, ctx, results, met, properties)",
+        f"return finish(contact, ctx, results, {'ranked' if model.reasons else 'None'}, properties)",
     )
     src.bind("finish", finish)
     src.bind("included", included)
@@ -186,6 +185,7 @@ def generate_model(
         "DAY_MS": DAY_MS,
         "NO_DUE": NO_DUE,
         "NO_SINCE": NO_SINCE,
+        "UNMET": UNMET,
         "ScoreResult": ScoreResult,
         "round_cents": round_cents,
         "format_points": format_points,
@@ -249,8 +249,15 @@ def _form_pass(src: _Source, activity: _Activity) -> None:
     if filtered:
         # Which filtered criteria accept a (form id, form name): a bit each, remembered.
         bits = {k: 1 << i for i, (k, _) in enumerate(filtered)}
-        src.bind("form_mask", _form_masks([c for _, c in filtered]))
-        src.add("mask = form_mask(sub.form_id, sub.form_name)")
+        masks, form_mask = _form_masks([c for _, c in filtered])
+        src.bind("form_masks", masks.get)
+        src.bind("form_mask", form_mask)
+        src.add(
+            "form_key = (sub.form_id, sub.form_name)",
+            "mask = form_masks(form_key)",
+            "if mask is None:",
+            "    mask = form_mask(form_key)",
+        )
     for k, criterion in activity.forms:
         if criterion.accepted is None:
             src.add(f"# criterion {k}: any form")
@@ -263,23 +270,24 @@ def _form_pass(src: _Source, activity: _Activity) -> None:
     src.depth -= 1
 
 
-def _form_masks(criteria: list[FormCriterion]) -> Callable[[str, str | None], int]:
+def _form_masks(
+    criteria: list[FormCriterion],
+) -> tuple[dict[tuple[str, str | None], int], Callable[[tuple[str, str | None]], int]]:
+    """Remembered masks by (form id, form name), and the function that makes and
+    remembers one: bit i is set when criteria[i] accepts the form."""
     masks: dict[tuple[str, str | None], int] = {}
 
-    def form_mask(form_id: str, form_name: str | None) -> int:
-        key = (form_id, form_name)
-        mask = masks.get(key)
-        if mask is None:
-            mask = 0
-            for i, criterion in enumerate(criteria):
-                if criterion.accepts(form_id, form_name):
-                    mask |= 1 << i
-            if len(masks) >= ANSWER_CACHE_SIZE:
-                masks.clear()
-            masks[key] = mask
+    def form_mask(key: tuple[str, str | None]) -> int:
+        mask = 0
+        for i, criterion in enumerate(criteria):
+            if criterion.accepts(*key):
+                mask |= 1 << i
+        if len(masks) >= ANSWER_CACHE_SIZE:
+            masks.clear()
+        masks[key] = mask
         return mask
 
-    return form_mask
+    return masks, form_mask
 
 
 def _email_pass(src: _Source, activity: _Activity) -> None:
@@ -378,7 +386,8 @@ def _score_lines(
     src: _Source, s: int, score: ScoreProgram, model: ScoringModel, activity: _Activity
 ) -> None:
     order = [sc.name for sc in model.scores]
-    src.add("", f"# score {score.name!r} -> {score.property}", "total = 0.0", f"met_{s} = []")
+    src.add("", f"# score {score.name!r} -> {score.property}", "total = 0.0")
+    ranks = model.reasons is not None and score.name in model.reasons.sources
     parts: list[str] = []
     for i, (name, weight) in enumerate(score.includes):
         src.bind(f"include_{s}_{i}", name)
@@ -398,7 +407,8 @@ def _score_lines(
         src.add(f"# rule {r}: {rule.name!r} ({rule.kind})")
         _rule_lines(src, f"{s}_{r}", var, rule, activity)
         src.add(f"points = {var}.points", "if points:", "    total += points")
-        src.add(f"    met_{s}.append({var})")
+        if ranks:
+            src.add(f"    ranked.append((-abs(points), {var}.rule, points))")
         if groups and rule.group is not None:
             src.add(f"    g{s}_{groups.index(rule.group)} += points")
         parts.append(var)
@@ -459,8 +469,14 @@ def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Ac
         static = src.bind(f"static_{r}", rule.static.get)
         names = [_value(src, prop) for prop in rule.reads]
         key = names[0] if len(names) == 1 else f"({', '.join(names)},)"
-        if rule.by_day:
-            key = f"({key}, today)"
+        if not rule.by_day:
+            # Without a date test the answer never changes with time: no due to carry.
+            src.add(
+                f"hit = {static}({key})",
+                f"{var} = {apply}(ctx) if hit is None else hit[0]",
+            )
+            return
+        key = f"({key}, today)"
         src.add(
             f"hit = {static}({key})",
             "if hit is None:",
@@ -526,7 +542,9 @@ def _met_lines(src: _Source, r: str, var: str, rule: WhenRule, not_met: str) -> 
         f"elif reason is {neg}:",
         f"    {var} = {not_met}",
         "else:",
-        f"    {var} = {src.bind(f'make_unmet_{r}', rule._unmet)}(reason)",
+        f"    {var} = {cached}((UNMET, reason))",
+        f"    if {var} is None:",
+        f"        {var} = {src.bind(f'make_unmet_{r}', rule._unmet)}(reason)",
     )
 
 

@@ -341,17 +341,24 @@ class ScoringModel:
             results[score.name] = result
             met[score.name] = gave
             properties[score.property] = format_points(result.total)
-        return self._finish(contact, ctx, results, met, properties)
+        ranked = None
+        if self.reasons is not None:
+            ranked = [reason_rank(c.rule, c.points) for n in self.reasons.sources for c in met[n]]
+        return self._finish(contact, ctx, results, ranked, properties)
 
     def _finish(
         self,
         contact: Contact,
         ctx: Ctx,
         results: dict[str, ScoreResult],
-        met: dict[str, list[Contribution]],
+        ranked: list[ReasonRank] | None,
         properties: dict[str, str],
     ) -> Evaluation:
-        """What follows the scores, for both paths: stage, exclusion, grid, reasons."""
+        """What follows the scores, for both paths: stage, exclusion, grid, reasons.
+
+        `ranked` holds `reason_rank` of every rule contribution that gave points to the
+        reasons score or a score it includes (None when the model writes no reasons).
+        """
         current = (contact.properties.get("lifecyclestage") or "").strip()
         exclusion = self.exclusions.check(ctx, current)
         if self.stages is None:
@@ -367,23 +374,39 @@ class ScoringModel:
                 self.grid.columns.label(results[self.grid.columns.score].total)
             )
             properties[self.grid.property] = grid
-        if self.reasons is not None:
-            properties[self.reasons.property] = self._reasons_text(met, self.reasons)
+        if self.reasons is not None and ranked is not None:
+            properties[self.reasons.property] = _reasons_text(ranked, self.reasons.count)
         due = ctx.due
         # Positional: keyword arguments cost measurably on this per-contact path.
         return Evaluation(
             contact.id, results, stage, grid, exclusion, None if due == NO_DUE else due, properties
         )
 
-    @staticmethod
-    def _reasons_text(met: Mapping[str, list[Contribution]], spec: ReasonsSpec) -> str:
-        """The rule contributions with the largest points behind the reasons score."""
-        ranked = [(-abs(c.points), c.rule, c.points) for name in spec.sources for c in met[name]]
-        ranked.sort()
-        text = "; ".join([_reason_text(rule, points) for _, rule, points in ranked[: spec.count]])
-        return text[:REASONS_MAX_CHARS]
 
 
-@functools.lru_cache(maxsize=8192)
-def _reason_text(rule: str, points: float) -> str:
-    return f"{rule} {signed_points(points)}"
+# A rule contribution as the reasons property ranks it: largest points first (either
+# sign), then by rule name. The generated evaluate builds these tuples inline.
+ReasonRank = tuple[float, str, float]
+
+
+def reason_rank(rule: str, points: float) -> ReasonRank:
+    return (-abs(points), rule, points)
+
+
+# Reason texts by rank tuple: the same rules give the same points across contacts.
+_REASON_TEXTS: dict[ReasonRank, str] = {}
+
+
+def _reasons_text(ranked: list[ReasonRank], count: int) -> str:
+    """The `count` contributions with the largest points, as "rule +p; rule -p"."""
+    ranked.sort()
+    texts = []
+    for rank in ranked[:count]:
+        text = _REASON_TEXTS.get(rank)
+        if text is None:
+            text = f"{rank[1]} {signed_points(rank[2])}"
+            if len(_REASON_TEXTS) >= TARGET_CACHE_SIZE:
+                _REASON_TEXTS.clear()
+            _REASON_TEXTS[rank] = text
+        texts.append(text)
+    return "; ".join(texts)[:REASONS_MAX_CHARS]

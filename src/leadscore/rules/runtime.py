@@ -15,7 +15,7 @@ CONTRIBUTION_CACHE_SIZE = 4096
 ANSWER_CACHE_SIZE = 4096
 DECAY_TABLE_DAYS = 3660
 # Cache-key points of "not met" entries: met points are finite, so this never collides.
-_UNMET = float("-inf")
+UNMET = float("-inf")
 
 
 class Ctx:
@@ -274,7 +274,7 @@ class RuleProgram(abc.ABC):
         return made
 
     def _unmet(self, reason: str) -> Contribution:
-        key = (_UNMET, reason)
+        key = (UNMET, reason)
         made = self._cache.get(key)
         if made is None:
             made = Contribution(self.name, 0.0, False, f"not met: {reason}", self.group)
