@@ -30,6 +30,7 @@ from leadscore.rules.conditions import ENGAGEMENT_EMAIL_TYPES
 from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult
 from leadscore.rules.runtime import (
     ANSWER_CACHE_SIZE,
+    CONTRIBUTION_CACHE_SIZE,
     DAY_MS,
     NO_DUE,
     NO_SINCE,
@@ -42,7 +43,12 @@ from leadscore.rules.runtime import (
     RuleProgram,
     WhenRule,
 )
-from leadscore.rules.values import format_points, round_cents
+from leadscore.rules.values import (
+    format_points,
+    remembered_format,
+    remembered_round,
+    round_cents,
+)
 
 if TYPE_CHECKING:
     from leadscore.rules.model import ScoreProgram, ScoringModel
@@ -163,7 +169,10 @@ def generate_model(
         "",
         "results = {" + ", ".join(f"{n}: result_{s}" for s, n in enumerate(names)) + "}",
         "properties = {"
-        + ", ".join(f"{p}: format_points(result_{s}.total)" for s, p in enumerate(props))
+        + ", ".join(
+            f"{p}: remembered_format(result_{s}.total) or format_points(result_{s}.total)"
+            for s, p in enumerate(props)
+        )
         + "}",
         f"return finish(contact, ctx, results, {'ranked' if model.reasons else 'None'}, properties)",
     )
@@ -188,7 +197,9 @@ def generate_model(
         "UNMET": UNMET,
         "ScoreResult": ScoreResult,
         "round_cents": round_cents,
+        "remembered_round": remembered_round,
         "format_points": format_points,
+        "remembered_format": remembered_format,
     }
     filename = f"<leadscore model {model.version} {id(model):x}>"
     # Registered with linecache so tracebacks and debuggers show the generated lines.
@@ -212,12 +223,10 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
         return
     src.add("# activity: one pass over form submissions, one over email events", "due = NO_DUE")
     for k, criterion in criteria:
-        src.add(
-            f"ats_{k} = []", f"newest_{k} = NO_SINCE", f"record_{k} = None", f"oldest_{k} = NO_DUE"
-        )
+        src.add(f"ats_{k} = []", f"newest_{k} = NO_SINCE", f"record_{k} = None")
         if criterion.window is not None:
             src.bind(f"window_{k}", criterion.window)
-            src.add(f"since_{k} = (today - window_{k} + 1) * DAY_MS")
+            src.add(f"since_{k} = (today - window_{k} + 1) * DAY_MS", f"oldest_{k} = NO_DUE")
     if activity.inactive:
         src.add("last = -1  # newest past engagement", "upcoming = NO_DUE  # soonest future one")
     if activity.forms or activity.inactive:
@@ -261,11 +270,11 @@ def _form_pass(src: _Source, activity: _Activity) -> None:
     for k, criterion in activity.forms:
         if criterion.accepted is None:
             src.add(f"# criterion {k}: any form")
-            _occurrence_lines(src, k, criterion.window, "sub")
+            _occurrence_lines(src, k, criterion.window, "sub", since=True)
         else:
             src.add(f"if mask & {bits[k]}:  # criterion {k}")
             src.depth += 1
-            _occurrence_lines(src, k, criterion.window, "sub")
+            _occurrence_lines(src, k, criterion.window, "sub", since=True)
             src.depth -= 1
     src.depth -= 1
 
@@ -321,25 +330,29 @@ def _email_pass(src: _Source, activity: _Activity) -> None:
             if tests:
                 src.add(f"if {' and '.join(tests)}:")
                 src.depth += 1
-            _occurrence_lines(src, k, None, "ev")
+            _occurrence_lines(src, k, criterion.window, "ev", since=False)
             if tests:
                 src.depth -= 1
         src.depth -= 1
     src.depth -= 1
 
 
-def _occurrence_lines(src: _Source, k: int, window: int | None, record: str) -> None:
-    """Count an occurrence at `at` for criterion k: a future-dated one only sets `due`."""
+def _occurrence_lines(
+    src: _Source, k: int, window: int | None, record: str, *, since: bool
+) -> None:
+    """Count an occurrence at `at` for criterion k: a future-dated one only sets `due`.
+    `since`: check the window here (form criteria; email criteria check it first)."""
     src.add("if at > now_ms:", "    if at < due:", "        due = at")
-    src.add(f"elif at >= since_{k}:" if window is not None else "else:")
+    src.add(f"elif at >= since_{k}:" if since and window is not None else "else:")
     src.add(
         f"    ats_{k}.append(at)",
         f"    if at > newest_{k}:",
         f"        newest_{k} = at",
         f"        record_{k} = {record}",
-        f"    if at < oldest_{k}:",
-        f"        oldest_{k} = at",
     )
+    if window is not None:
+        # Only a window needs the oldest: it is the first occurrence to leave it.
+        src.add(f"    if at < oldest_{k}:", f"        oldest_{k} = at")
 
 
 def _engagement_lines(src: _Source) -> None:
@@ -405,10 +418,15 @@ def _score_lines(
     for r, rule in enumerate(score.rules):
         var = f"c{s}_{r}"
         src.add(f"# rule {r}: {rule.name!r} ({rule.kind})")
-        _rule_lines(src, f"{s}_{r}", var, rule, activity)
-        src.add(f"points = {var}.points", "if points:", "    total += points")
-        if ranks:
-            src.add(f"    ranked.append((-abs(points), {var}.rule, points))")
+        if _entry_lines(src, f"{s}_{r}", var, rule):
+            src.add("if points:", "    total += points")
+            if ranks:
+                src.add("    ranked.append(rank)")
+        else:
+            _rule_lines(src, f"{s}_{r}", var, rule, activity)
+            src.add(f"points = {var}.points", "if points:", "    total += points")
+            if ranks:
+                src.add(f"    ranked.append((-abs(points), {var}.rule, points))")
         if groups and rule.group is not None:
             src.add(f"    g{s}_{groups.index(rule.group)} += points")
         parts.append(var)
@@ -417,7 +435,7 @@ def _score_lines(
     src.bind(f"property_{s}", score.property)
     if not groups and score.low is None and score.high is None:
         src.add(
-            "total = round_cents(total)",
+            "total = remembered_round(total) or round_cents(total)",
             f"result_{s} = ScoreResult(name_{s}, property_{s}, total, ({items}))",
         )
         return
@@ -429,7 +447,7 @@ def _score_lines(
         src.bind(f"group_high_{s}_{g}", g_high)
         src.add(
             f"# cap on group {group!r}",
-            f"subtotal = round_cents(g{s}_{g})",
+            f"subtotal = remembered_round(g{s}_{g}) or round_cents(g{s}_{g})",
             *_clip_lines(
                 "capped", "subtotal", g_low, g_high, f"group_low_{s}_{g}", f"group_high_{s}_{g}"
             ),
@@ -438,7 +456,7 @@ def _score_lines(
             "    total += cap.points",
             "    contributions.append(cap)",
         )
-    src.add("total = round_cents(total)")
+    src.add("total = remembered_round(total) or round_cents(total)")
     if score.high is not None or score.low is not None:
         src.add("# cap on the score")
         branch = "if"
@@ -460,6 +478,49 @@ def _score_lines(
     src.add(f"result_{s} = ScoreResult(name_{s}, property_{s}, total, tuple(contributions))")
 
 
+def _entry_lines(src: _Source, r: str, var: str, rule: RuleProgram) -> bool:
+    """For a rule whose contribution depends on property values alone (no date test): lines
+    that set `var`, `points` and `rank` (its reason_rank) from the function's own cache of
+    those three by the values, filled through `apply` on a miss. False for other rules."""
+    if type(rule) is WhenRule and rule.reads is not None and not rule.by_day:
+        names = [_value(src, prop) for prop in rule.reads]
+    elif type(rule) is BandsRule and rule.reads is not None:
+        names = [_value(src, rule.reads)]
+    else:
+        return False
+    key = names[0] if len(names) == 1 else f"({', '.join(names)},)"
+    entries, fill = _entries(rule.apply)
+    src.add(
+        f"hit = {src.bind(f'entries_{r}', entries.get)}({key})",
+        "if hit is None:",
+        f"    hit = {src.bind(f'fill_{r}', fill)}(ctx, {key})",
+        f"{var}, points, rank = hit",
+    )
+    return True
+
+
+Entry = tuple[Contribution, float, tuple[float, str, float]]
+
+
+def _entries(
+    apply: Callable[[Ctx], Contribution],
+) -> tuple[dict[object, Entry], Callable[[Ctx, object], Entry]]:
+    """A bounded cache of (contribution, points, reason rank) by property values, and the
+    function that fills it from the rule's `apply` (deterministic for the same values)."""
+    entries: dict[object, Entry] = {}
+
+    def fill(ctx: Ctx, key: object) -> Entry:
+        made = apply(ctx)
+        points = made.points
+        entry = (made, points, (-abs(points), made.rule, points))
+        if len(entries) >= CONTRIBUTION_CACHE_SIZE:
+            entries.clear()
+        entries[key] = entry
+        return entry
+
+    return entries, fill
+
+
 def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Activity) -> None:
     """Lines that set `var` to the rule's contribution, as its `apply` would."""
     apply = src.bind(f"apply_{r}", rule.apply)
@@ -469,13 +530,7 @@ def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Ac
         static = src.bind(f"static_{r}", rule.static.get)
         names = [_value(src, prop) for prop in rule.reads]
         key = names[0] if len(names) == 1 else f"({', '.join(names)},)"
-        if not rule.by_day:
-            # Without a date test the answer never changes with time: no due to carry.
-            src.add(
-                f"hit = {static}({key})",
-                f"{var} = {apply}(ctx) if hit is None else hit[0]",
-            )
-            return
+        # (Rules without a date test go through _entry_lines.)
         key = f"({key}, today)"
         src.add(
             f"hit = {static}({key})",
@@ -486,14 +541,6 @@ def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Ac
             # Ctx.due_at, inline. NO_DUE (nothing changes) is never below ctx.due.
             "    if now_ms < rule_due < ctx.due:",
             "        ctx.due = rule_due",
-        )
-        return
-    if type(rule) is BandsRule and rule.reads is not None:
-        static = src.bind(f"static_{r}", rule.static.get)
-        src.add(
-            f"{var} = {static}({_value(src, rule.reads)})",
-            f"if {var} is None:",
-            f"    {var} = {apply}(ctx)",
         )
         return
     not_met = src.bind(f"not_met_{r}", rule.not_met)

@@ -153,6 +153,15 @@ class StagePolicy:
     _targets: dict[tuple[float, str, int], StageTarget] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    # Per current rank: (rank, threshold in effect) of every threshold stage, hysteresis
+    # applied to the stages the contact has already reached.
+    _effective: Mapping[int, tuple[tuple[int, float], ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    # Targets for contacts in a stage the rules do not manage, by stage.
+    _unmanaged: dict[str, StageTarget] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     @property
     def managed(self) -> tuple[str, ...]:
@@ -164,14 +173,18 @@ class StagePolicy:
         cur_rank = ranks.get(current)
         if cur_rank is None:
             if current not in self.promote_from:
-                return StageTarget(
-                    None, f"stage {current or '(no stage)'} is not managed by the rules"
-                )
+                unmanaged = self._unmanaged.get(current)
+                if unmanaged is None:
+                    unmanaged = StageTarget(
+                        None, f"stage {current or '(no stage)'} is not managed by the rules"
+                    )
+                    if len(self._unmanaged) >= TARGET_CACHE_SIZE:
+                        self._unmanaged.clear()
+                    self._unmanaged[current] = unmanaged
+                return unmanaged
             cur_rank = -1
         best = -1
-        hysteresis = self.hysteresis
-        for rank, (_stage, threshold) in enumerate(self.thresholds, start=1):
-            effective = threshold - hysteresis if cur_rank >= rank else threshold
+        for rank, effective in self._effective[cur_rank]:
             if value >= effective:
                 best = rank
         qualified = None
@@ -225,6 +238,15 @@ class StagePolicy:
         ranks = {stage: i + 1 for i, (stage, _) in enumerate(self.thresholds)}
         ranks[self.floor] = 0
         object.__setattr__(self, "_ranks", ranks)
+        hysteresis = self.hysteresis
+        effective = {
+            cur_rank: tuple(
+                (rank, threshold - hysteresis if cur_rank >= rank else threshold)
+                for rank, (_stage, threshold) in enumerate(self.thresholds, start=1)
+            )
+            for cur_rank in range(-1, len(self.thresholds) + 1)
+        }
+        object.__setattr__(self, "_effective", effective)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +329,10 @@ class ScoringModel:
     exclusions: ExclusionPolicy
     grid: GridSpec | None = None
     reasons: ReasonsSpec | None = None
+    # Stage targets of excluded contacts, by (exclusion, the stage the score calls for).
+    _excluded: dict[tuple[str, str | None], StageTarget] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
     # The generated equivalent of `evaluate_reference` (see codegen.py) and its source.
     _run: ModelFunction = field(init=False, repr=False, compare=False)
     _source: str = field(init=False, repr=False, compare=False, default="")
@@ -366,8 +392,15 @@ class ScoringModel:
         else:
             stage = self.stages.target(results[self.stages.score].total, current, ctx)
             if exclusion is not None:
-                would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
-                stage = StageTarget(None, f"excluded: {exclusion}{would}")
+                key = (exclusion, stage.stage)
+                excluded = self._excluded.get(key)
+                if excluded is None:
+                    would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
+                    excluded = StageTarget(None, f"excluded: {exclusion}{would}")
+                    if len(self._excluded) >= TARGET_CACHE_SIZE:
+                        self._excluded.clear()
+                    self._excluded[key] = excluded
+                stage = excluded
         grid = None
         if self.grid is not None:
             grid = self.grid.rows.label(results[self.grid.rows.score].total) + (
@@ -381,7 +414,6 @@ class ScoringModel:
         return Evaluation(
             contact.id, results, stage, grid, exclusion, None if due == NO_DUE else due, properties
         )
-
 
 
 # A rule contribution as the reasons property ranks it: largest points first (either

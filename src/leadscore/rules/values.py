@@ -124,6 +124,13 @@ def round_cents(value: float) -> float:
     return rounded
 
 
+# The memos' own lookups (None on a miss), for the generated evaluate to try inline before
+# calling the function: `remembered_round(x) or round_cents(x)` for a float x. A rounded 0.0
+# is falsy and goes through the call, which keeps its sign.
+remembered_round = _ROUNDED.get
+remembered_format = _FORMATTED.get
+
+
 def format_points(value: float | int) -> str:
     """Stable HubSpot text for a score: an integer when whole, else up to 2 decimals."""
     text = _FORMATTED.get(value)
