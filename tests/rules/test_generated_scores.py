@@ -67,6 +67,11 @@ scores:
         map:
           property: feedback
           values: {good: 10, bad: -100}
+grid:
+  property: g
+  rows: {score: fit, bands: [{label: A, min: 20}, {label: B, min: 5}, {label: C}]}
+  columns: {score: engagement, bands: [{label: "1", min: 10}, {label: "2"}]}
+reasons: {property: why, score: total, count: 2}
 """
 
 

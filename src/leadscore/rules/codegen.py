@@ -51,7 +51,7 @@ from leadscore.rules.values import (
 )
 
 if TYPE_CHECKING:
-    from leadscore.rules.model import ScoreProgram, ScoringModel
+    from leadscore.rules.model import GridAxis, ScoreProgram, ScoringModel
 
 # (contact, now_ms) -> the evaluation.
 ModelFunction = Callable[[Contact, int], Evaluation]
@@ -59,12 +59,6 @@ ModelFunction = Callable[[Contact, int], Evaluation]
 # included(name, weight, total), group_cap(group, capped, subtotal), total_cap(name, capped, total).
 IncludedMaker = Callable[[str, float, float], Contribution]
 CapMaker = Callable[[str, float, float], Contribution]
-# What follows the scores (stage, exclusion, grid, reasons), shared with the reference path:
-# finish(contact, ctx, results, ranked reasons or None, properties).
-Finisher = Callable[
-    [Contact, Ctx, dict[str, ScoreResult], list[tuple[float, str, float]] | None, dict[str, str]],
-    Evaluation,
-]
 
 _INDENT = "    "
 
@@ -141,7 +135,6 @@ def _fused_finder(rule: RuleProgram) -> FormCriterion | EmailCriterion | None:
 
 def generate_model(
     model: ScoringModel,
-    finish: Finisher,
     included: IncludedMaker,
     group_cap: CapMaker,
     total_cap: CapMaker,
@@ -163,20 +156,7 @@ def generate_model(
         src.add("ranked = []")
     for s, score in enumerate(model.scores):
         _score_lines(src, s, score, model, activity)
-    names = [src.bind(f"score_name_{s}", score.name) for s, score in enumerate(model.scores)]
-    props = [src.bind(f"score_property_{s}", sc.property) for s, sc in enumerate(model.scores)]
-    src.add(
-        "",
-        "results = {" + ", ".join(f"{n}: result_{s}" for s, n in enumerate(names)) + "}",
-        "properties = {"
-        + ", ".join(
-            f"{p}: remembered_format(result_{s}.total) or format_points(result_{s}.total)"
-            for s, p in enumerate(props)
-        )
-        + "}",
-        f"return finish(contact, ctx, results, {'ranked' if model.reasons else 'None'}, properties)",
-    )
-    src.bind("finish", finish)
+    _finish_lines(src, model)
     src.bind("included", included)
     src.bind("group_cap", group_cap)
     src.bind("total_cap", total_cap)
@@ -196,6 +176,7 @@ def generate_model(
         "NO_SINCE": NO_SINCE,
         "UNMET": UNMET,
         "ScoreResult": ScoreResult,
+        "Evaluation": Evaluation,
         "round_cents": round_cents,
         "remembered_round": remembered_round,
         "format_points": format_points,
@@ -209,6 +190,70 @@ def generate_model(
     assert callable(factory)
     run: ModelFunction = factory(**src.bound)
     return source, run
+
+
+def _finish_lines(src: _Source, model: ScoringModel) -> None:
+    """ScoringModel._finish, written out: stage, exclusion, grid, reasons, the result."""
+    from leadscore.rules.model import NO_STAGES, reasons_text  # model.py imports this module
+
+    order = [sc.name for sc in model.scores]
+    names = [src.bind(f"score_name_{s}", score.name) for s, score in enumerate(model.scores)]
+    props = [src.bind(f"score_property_{s}", sc.property) for s, sc in enumerate(model.scores)]
+    src.add(
+        "",
+        "# stage, exclusion, grid and reasons (as ScoringModel._finish)",
+        "current = props_get('lifecyclestage')",
+        'current = current.strip() if current else ""',
+        f"exclusion = {src.bind('exclusion_check', model.exclusions.check)}(ctx, current)",
+    )
+    if model.stages is None:
+        src.add(f"stage = {src.bind('no_stages', NO_STAGES)}")
+    else:
+        target = src.bind("stage_target", model.stages.target)
+        src.add(
+            f"stage = {target}(result_{order.index(model.stages.score)}.total, current, ctx)",
+            "if exclusion is not None:",
+            f"    stage = {src.bind('excluded_target', model._excluded_target)}(exclusion, stage)",
+        )
+    entries = [
+        f"{p}: remembered_format(result_{s}.total) or format_points(result_{s}.total)"
+        for s, p in enumerate(props)
+    ]
+    grid = "None"
+    if model.grid is not None:
+        for part, axis in (("row", model.grid.rows), ("column", model.grid.columns)):
+            _label_lines(src, part, axis, order.index(axis.score))
+        src.add("grid = row + column")
+        grid = "grid"
+        entries.append(f"{src.bind('grid_property', model.grid.property)}: grid")
+    if model.reasons is not None:
+        src.bind("reasons_property", model.reasons.property)
+        src.bind("reasons_count", model.reasons.count)
+        src.bind("reasons_text", reasons_text)
+        entries.append("reasons_property: reasons_text(ranked, reasons_count)")
+    src.add(
+        "results = {" + ", ".join(f"{n}: result_{s}" for s, n in enumerate(names)) + "}",
+        "properties = {" + ", ".join(entries) + "}",
+        "due = ctx.due",
+        f"return Evaluation(contact.id, results, stage, {grid}, exclusion, "
+        "None if due == NO_DUE else due, properties)",
+    )
+
+
+def _label_lines(src: _Source, part: str, axis: GridAxis, s: int) -> None:
+    """`part` = GridAxis.label(result_s.total), as comparisons."""
+    src.add(f"value = result_{s}.total")
+    branch = "if"
+    for i, (label, minimum) in enumerate(axis.bands):
+        name = src.bind(f"{part}_label_{i}", label)
+        if minimum is None:
+            src.add("else:" if branch == "elif" else "if True:", f"    {part} = {name}")
+            return
+        src.add(
+            f"{branch} value >= {src.bind(f'{part}_min_{i}', minimum)}:", f"    {part} = {name}"
+        )
+        branch = "elif"
+    src.add("else:", f"    {part} = {src.bind(f'{part}_last', axis.bands[-1][0])}")
 
 
 # --- activity ------------------------------------------------------------------------------

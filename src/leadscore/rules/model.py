@@ -18,6 +18,7 @@ from leadscore.rules.values import domain_in, format_points, round_cents, signed
 CAP_PREFIX = "cap: "
 INCLUDE_PREFIX = "score: "
 REASONS_MAX_CHARS = 1000
+NO_STAGES = StageTarget(None, "the rules manage no lifecycle stages")
 TARGET_CACHE_SIZE = 8192
 
 
@@ -338,7 +339,7 @@ class ScoringModel:
     _source: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
-        source, run = generate_model(self, self._finish, _included, _group_cap, _total_cap)
+        source, run = generate_model(self, _included, _group_cap, _total_cap)
         object.__setattr__(self, "_source", source)
         object.__setattr__(self, "_run", run)
 
@@ -388,19 +389,11 @@ class ScoringModel:
         current = (contact.properties.get("lifecyclestage") or "").strip()
         exclusion = self.exclusions.check(ctx, current)
         if self.stages is None:
-            stage = StageTarget(None, "the rules manage no lifecycle stages")
+            stage = NO_STAGES
         else:
             stage = self.stages.target(results[self.stages.score].total, current, ctx)
             if exclusion is not None:
-                key = (exclusion, stage.stage)
-                excluded = self._excluded.get(key)
-                if excluded is None:
-                    would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
-                    excluded = StageTarget(None, f"excluded: {exclusion}{would}")
-                    if len(self._excluded) >= TARGET_CACHE_SIZE:
-                        self._excluded.clear()
-                    self._excluded[key] = excluded
-                stage = excluded
+                stage = self._excluded_target(exclusion, stage)
         grid = None
         if self.grid is not None:
             grid = self.grid.rows.label(results[self.grid.rows.score].total) + (
@@ -408,12 +401,24 @@ class ScoringModel:
             )
             properties[self.grid.property] = grid
         if self.reasons is not None and ranked is not None:
-            properties[self.reasons.property] = _reasons_text(ranked, self.reasons.count)
+            properties[self.reasons.property] = reasons_text(ranked, self.reasons.count)
         due = ctx.due
         # Positional: keyword arguments cost measurably on this per-contact path.
         return Evaluation(
             contact.id, results, stage, grid, exclusion, None if due == NO_DUE else due, properties
         )
+
+    def _excluded_target(self, exclusion: str, stage: StageTarget) -> StageTarget:
+        """The target of an excluded contact: no stage, saying what the score called for."""
+        key = (exclusion, stage.stage)
+        excluded = self._excluded.get(key)
+        if excluded is None:
+            would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
+            excluded = StageTarget(None, f"excluded: {exclusion}{would}")
+            if len(self._excluded) >= TARGET_CACHE_SIZE:
+                self._excluded.clear()
+            self._excluded[key] = excluded
+        return excluded
 
 
 # A rule contribution as the reasons property ranks it: largest points first (either
@@ -429,7 +434,7 @@ def reason_rank(rule: str, points: float) -> ReasonRank:
 _REASON_TEXTS: dict[ReasonRank, str] = {}
 
 
-def _reasons_text(ranked: list[ReasonRank], count: int) -> str:
+def reasons_text(ranked: list[ReasonRank], count: int) -> str:
     """The `count` contributions with the largest points, as "rule +p; rule -p"."""
     ranked.sort()
     texts = []
