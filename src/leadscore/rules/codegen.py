@@ -40,6 +40,7 @@ from leadscore.rules.runtime import (
     EachRule,
     EmailCriterion,
     FormCriterion,
+    MapRule,
     RuleProgram,
     WhenRule,
 )
@@ -267,11 +268,15 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
     if not criteria and not activity.inactive:
         return
     src.add("# activity: one pass over form submissions, one over email events", "due = NO_DUE")
+    windows = sorted({c.window for _, c in criteria if c.window is not None})
+    for window in windows:
+        # The first instant of the oldest day still counted.
+        src.add(f"since_{window} = (today - {window} + 1) * DAY_MS")
     for k, criterion in criteria:
-        src.add(f"ats_{k} = []", f"newest_{k} = NO_SINCE", f"record_{k} = None")
+        # record_k is set with the first match (nothing reads it before).
+        src.add(f"ats_{k} = []", f"newest_{k} = NO_SINCE")
         if criterion.window is not None:
-            src.bind(f"window_{k}", criterion.window)
-            src.add(f"since_{k} = (today - window_{k} + 1) * DAY_MS", f"oldest_{k} = NO_DUE")
+            src.add(f"oldest_{k} = NO_DUE")
     if activity.inactive:
         src.add("last = -1  # newest past engagement", "upcoming = NO_DUE  # soonest future one")
     if activity.forms or activity.inactive:
@@ -285,7 +290,7 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
         if criterion.window is not None:
             # The oldest counted occurrence is the first to leave the window.
             src.add(
-                f"leaves = (oldest_{k} // DAY_MS + window_{k}) * DAY_MS",
+                f"leaves = (oldest_{k} // DAY_MS + {criterion.window}) * DAY_MS",
                 "if now_ms < leaves < due:",
                 "    due = leaves",
             )
@@ -361,7 +366,7 @@ def _email_pass(src: _Source, activity: _Activity) -> None:
         for k, criterion in activity.emails.get(kind, []):
             tests = []
             if criterion.window is not None:
-                tests.append(f"at >= since_{k}")
+                tests.append(f"at >= since_{criterion.window}")
             if criterion.campaigns is not None:
                 tests.append(f"ev.campaign_id in {src.bind(f'campaigns_{k}', criterion.campaigns)}")
             src.add(f"# criterion {k}")
@@ -388,7 +393,7 @@ def _occurrence_lines(
     """Count an occurrence at `at` for criterion k: a future-dated one only sets `due`.
     `since`: check the window here (form criteria; email criteria check it first)."""
     src.add("if at > now_ms:", "    if at < due:", "        due = at")
-    src.add(f"elif at >= since_{k}:" if since and window is not None else "else:")
+    src.add(f"elif at >= since_{window}:" if since and window is not None else "else:")
     src.add(
         f"    ats_{k}.append(at)",
         f"    if at > newest_{k}:",
@@ -433,6 +438,8 @@ def _cache_reads(rule: RuleProgram) -> tuple[str, ...]:
         return rule.reads
     if type(rule) is BandsRule and rule.reads is not None:
         return (rule.reads,)
+    if type(rule) is MapRule:
+        return (rule.prop,)
     return ()
 
 
@@ -531,6 +538,8 @@ def _entry_lines(src: _Source, r: str, var: str, rule: RuleProgram) -> bool:
         names = [_value(src, prop) for prop in rule.reads]
     elif type(rule) is BandsRule and rule.reads is not None:
         names = [_value(src, rule.reads)]
+    elif type(rule) is MapRule:
+        names = [_value(src, rule.prop)]
     else:
         return False
     key = names[0] if len(names) == 1 else f"({', '.join(names)},)"

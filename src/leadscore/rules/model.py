@@ -112,7 +112,9 @@ def _total_cap(name: str, capped: float, total: float) -> Contribution:
     )
 
 
-@functools.lru_cache(maxsize=8192)
+# typed: a total capped by an integer bound (60) and an equal float (60.0) must not share an
+# entry, or the contribution's points would depend on which contact came first.
+@functools.lru_cache(maxsize=8192, typed=True)
 def _included(name: str, weight: float, included: float) -> Contribution:
     """The contribution of an included score (shared: totals repeat across contacts)."""
     times = "" if weight == 1 else f" x {format_points(weight)}"
