@@ -98,12 +98,14 @@ class _Activity:
         # its occurrences are counted type by type, and sums follow that order).
         self.emails: dict[str, list[tuple[int, EmailCriterion]]] = {}
         self.slot: dict[int, int] = {}  # id(rule) -> criterion number
+        self.windows: dict[int, int | None] = {}  # criterion number -> its window
         self.inactive = False
         for rule in rules:
             finder = _fused_finder(rule)
             if finder is not None:
                 k = len(self.slot)
                 self.slot[id(rule)] = k
+                self.windows[k] = finder.window
                 if isinstance(finder, FormCriterion):
                     self.forms.append((k, finder))
                 else:
@@ -283,19 +285,20 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
         _form_pass(src, activity)
     if activity.emails or activity.inactive:
         _email_pass(src, activity)
-    for k, criterion in criteria:
-        src.add(f"found_{k} = None", f"if ats_{k}:")
-        src.depth += 1
-        src.add(f"found_{k} = (ats_{k}, newest_{k}, record_{k})")
-        if criterion.window is not None:
-            # The oldest counted occurrence is the first to leave the window.
-            src.add(
-                f"leaves = (oldest_{k} // DAY_MS + {criterion.window}) * DAY_MS",
-                "if now_ms < leaves < due:",
-                "    due = leaves",
-            )
-        src.depth -= 1
     src.add("ctx.due = due")
+
+
+def _found_lines(src: _Source, k: int, activity: _Activity) -> str:
+    """Inside `if ats_k:` of the rule using criterion k: what its scan would also do (note
+    when the oldest counted occurrence leaves the window); returns the `found` tuple."""
+    window = activity.windows[k]
+    if window is not None:
+        src.add(
+            f"leaves = (oldest_{k} // DAY_MS + {window}) * DAY_MS",
+            "if now_ms < leaves < ctx.due:",
+            "    ctx.due = leaves",
+        )
+    return f"(ats_{k}, newest_{k}, record_{k})"
 
 
 def _form_pass(src: _Source, activity: _Activity) -> None:
@@ -598,27 +601,34 @@ def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Ac
         )
         return
     not_met = src.bind(f"not_met_{r}", rule.not_met)
-    found = f"found_{slot}"
     if type(rule) is EachRule or (type(rule) is WhenRule and rule.decayed is not None):
         assert isinstance(rule, (EachRule, WhenRule)) and rule.finder is not None
         made = src.bind(
             f"found_met_{r}", rule.counted if isinstance(rule, EachRule) else rule.decayed_met
         )
         if slot is None:
-            found = "found"
-            src.add(f"found = {src.bind(f'scan_{r}', rule.finder.scan)}(ctx)")
-        src.add(f"{var} = {not_met} if {found} is None else {made}(ctx, {found})")
+            src.add(
+                f"found = {src.bind(f'scan_{r}', rule.finder.scan)}(ctx)",
+                f"{var} = {not_met} if found is None else {made}(ctx, found)",
+            )
+            return
+        src.add(f"if ats_{slot}:")
+        src.depth += 1
+        src.add(f"{var} = {made}(ctx, {_found_lines(src, slot, activity)})")
+        src.depth -= 1
+        src.add("else:", f"    {var} = {not_met}")
         return
     if type(rule) is WhenRule:
         # WhenRule._evaluate's condition branch (no cache: `reads` is None).
         if slot is not None:
             assert rule.answer is not None
             answer = src.bind(f"answer_{r}", rule.answer)
-            src.add(f"if {found} is None:", f"    {var} = {not_met}", "else:")
+            src.add(f"if ats_{slot}:")
             src.depth += 1
-            src.add(f"ok, reason = {answer}(ctx, {found})")
+            src.add(f"ok, reason = {answer}(ctx, {_found_lines(src, slot, activity)})")
             _met_lines(src, r, var, rule, not_met)
             src.depth -= 1
+            src.add("else:", f"    {var} = {not_met}")
             return
         if rule.inactive is not None:
             src.add(f"ok, reason = {src.bind(f'inactive_{r}', rule.inactive)}(ctx, last, upcoming)")

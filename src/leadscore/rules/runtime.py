@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 from leadscore.records import Contact, EmailEvent, FormSubmission
 from leadscore.rules.evaluation import Contribution
-from leadscore.rules.values import DAY_MS, email_domain, format_points, round_cents
+from leadscore.rules.values import (
+    DAY_MS,
+    email_domain,
+    format_points,
+    remembered_round,
+    round_cents,
+)
 
 NO_DUE = 1 << 62
 CONTRIBUTION_CACHE_SIZE = 4096
@@ -161,10 +167,11 @@ class DecayedPoints:
     """A rule's points by age in days, rounded to cents once at compile time so the same
     age always gives the same points."""
 
-    __slots__ = ("decay", "points", "table", "text")
+    __slots__ = ("decay", "half_life", "points", "table", "text")
 
     def __init__(self, decay: Decay, points: float) -> None:
         self.decay = decay
+        self.half_life = decay.half_life_days is not None
         self.points = points
         self.table = [
             round(points * decay.factor_at_age(age), 2) for age in range(DECAY_TABLE_DAYS)
@@ -173,7 +180,7 @@ class DecayedPoints:
 
     def sum(self, ctx: Ctx, ats: list[int]) -> float:
         """Decayed points of every occurrence (epoch ms), added up in order."""
-        if self.decay.half_life_days is None:
+        if not self.half_life:
             return sum(self.at(ctx, at) for at in ats)
         table, today, total = self.table, ctx.today, 0.0
         for at in ats:
@@ -181,7 +188,10 @@ class DecayedPoints:
             if age < 0:
                 age = 0
             total += table[age] if age < DECAY_TABLE_DAYS else self._far(age)
-        ctx.due_at((today + 1) * DAY_MS)
+        # Ctx.due_at, inline: every point changes at the next UTC midnight.
+        tomorrow = (today + 1) * DAY_MS
+        if tomorrow < ctx.due:
+            ctx.due = tomorrow
         return total
 
     def _far(self, age: int) -> float:
@@ -412,7 +422,7 @@ class WhenRule(RuleProgram):
 class EachRule(RuleProgram):
     """Points per matching occurrence, optionally decayed per occurrence, with a cap."""
 
-    __slots__ = ("decayed", "each_text", "finder", "points")
+    __slots__ = ("decayed", "each_text", "finder", "label", "points")
 
     def __init__(
         self,
@@ -427,6 +437,7 @@ class EachRule(RuleProgram):
     ) -> None:
         super().__init__(name, "each", group, low, high, spec_text)
         self.finder = finder
+        self.label = finder.label
         self.points = points
         self.each_text = format_points(points)
         self.decayed = DecayedPoints(decay, points) if decay is not None else None
@@ -441,9 +452,13 @@ class EachRule(RuleProgram):
         """The contribution for the occurrences the finder found."""
         ats, _, record = found
         n = len(ats)
-        newest = self.finder.label(ctx, record)
+        newest = self.label(ctx, record)
         decayed = self.decayed
-        total = self.points * n if decayed is None else round_cents(decayed.sum(ctx, ats))
+        if decayed is None:
+            total = self.points * n
+        else:
+            total = decayed.sum(ctx, ats)
+            total = remembered_round(total) or round_cents(total)
         key = (total, n, newest)
         made = self._by_occurrence.get(key)
         if made is not None:
