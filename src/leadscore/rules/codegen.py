@@ -265,7 +265,8 @@ def _label_lines(src: _Source, part: str, axis: GridAxis, s: int) -> None:
 def _activity_lines(src: _Source, activity: _Activity) -> None:
     """One pass over forms and one over email events, filling each criterion's matches:
     `ats_k` (instants in record order), `newest_k` / `record_k` (the newest and its
-    record, the first found on a tie) and `oldest_k`; then `found_k` as the scans give it."""
+    record, the first found on a tie) and, for a window, `oldest_k`. The rules then read
+    them as the scan's `found` (see _found_lines)."""
     criteria = activity.criteria()
     if not criteria and not activity.inactive:
         return
@@ -534,15 +535,18 @@ def _score_lines(
 
 
 def _entry_lines(src: _Source, r: str, var: str, rule: RuleProgram) -> bool:
-    """For a rule whose contribution depends on property values alone (no date test): lines
-    that set `var`, `points` and `rank` (its reason_rank) from the function's own cache of
-    those three by the values, filled through `apply` on a miss. False for other rules."""
+    """For a rule whose contribution depends on property values alone (no date test) or on
+    the email domain alone: lines that set `var`, `points` and `rank` (its reason_rank)
+    from the function's own cache of those three by the values, filled through `apply` on
+    a miss. False for other rules."""
     if type(rule) is WhenRule and rule.reads is not None and not rule.by_day:
         names = [_value(src, prop) for prop in rule.reads]
     elif type(rule) is BandsRule and rule.reads is not None:
         names = [_value(src, rule.reads)]
     elif type(rule) is MapRule:
         names = [_value(src, rule.prop)]
+    elif type(rule) is WhenRule and rule.by_domain:
+        names = ["ctx.domain"]
     else:
         return False
     key = names[0] if len(names) == 1 else f"({', '.join(names)},)"

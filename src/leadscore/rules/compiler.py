@@ -423,6 +423,7 @@ class _ModelCompiler:
                 cond.by_day,
                 cond.answer,
                 cond.inactive,
+                cond.by_domain,
             )
         if kind == "each":
             cond = self._activity_condition(f["each"])

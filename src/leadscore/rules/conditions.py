@@ -89,6 +89,8 @@ class Condition:
     reads: tuple[str, ...] | None = None
     # True when the answer also depends on the current UTC day (date tests).
     by_day: bool = False
+    # True when the answer depends on the email domain alone (domain predicates).
+    by_domain: bool = False
     # For an activity criterion with a finder: the answer given what the finder found (not
     # None), so the generated evaluate can scan inline and still explain the same way.
     answer: Callable[[Ctx, Found], tuple[bool, str]] | None = None
@@ -629,7 +631,7 @@ class ConditionCompiler:
             return answer
 
         # Not cached by `reads` (every email differs); the answer is cached by domain.
-        return Condition(test, text, neg)
+        return Condition(test, text, neg, by_domain=True)
 
     def _name_properties(self, arg: Field) -> tuple[str, ...]:
         props: tuple[str, ...]

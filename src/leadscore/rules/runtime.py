@@ -307,6 +307,7 @@ class WhenRule(RuleProgram):
     __slots__ = (
         "answer",
         "by_day",
+        "by_domain",
         "decayed",
         "finder",
         "inactive",
@@ -333,8 +334,11 @@ class WhenRule(RuleProgram):
         by_day: bool = False,
         answer: Callable[[Ctx, Found], tuple[bool, str]] | None = None,
         inactive: Callable[[Ctx, int, int], tuple[bool, str]] | None = None,
+        by_domain: bool = False,
     ) -> None:
         super().__init__(name, "when", group, low, high, neg_text)
+        # The contribution depends on the contact's email domain alone.
+        self.by_domain = by_domain and reads is None and finder is None
         # The condition's parts the generated evaluate calls after scanning inline (see
         # Condition.answer and Condition.inactive).
         self.answer = answer
