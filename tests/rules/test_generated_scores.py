@@ -172,6 +172,9 @@ stages:
     - name: demo soon
       stage: salesqualifiedlead
       when: {form_submitted: {form: Demo, within_days: 7}}
+exclusions:
+  conditions:
+    - {name: fresh demo, when: {form_submitted: {form: Demo, within_days: 2}}}
 """
 activity_forms = st.builds(
     lambda f, a, n: FormSubmission(f, NOW_MS - a, form_name=n),

@@ -152,7 +152,7 @@ def generate_model(
         "today = ctx.today",
     )
     _activity_lines(src, activity)
-    _property_reads(src, model.scores)
+    _property_reads(src, model)
     if model.reasons is not None:
         # Every rule contribution that gives points to the reasons score or a score it
         # includes, as model.reason_rank ranks it.
@@ -178,6 +178,7 @@ def generate_model(
         "NO_DUE": NO_DUE,
         "NO_SINCE": NO_SINCE,
         "UNMET": UNMET,
+        "UNKNOWN": object(),
         "ScoreResult": ScoreResult,
         "Evaluation": Evaluation,
         "round_cents": round_cents,
@@ -207,8 +208,20 @@ def _finish_lines(src: _Source, model: ScoringModel) -> None:
         "# stage, exclusion, grid and reasons (as ScoringModel._finish)",
         "current = props_get('lifecyclestage')",
         'current = current.strip() if current else ""',
-        f"exclusion = {src.bind('exclusion_check', model.exclusions.check)}(ctx, current)",
     )
+    check = src.bind("exclusion_check", model.exclusions.check)
+    if model.exclusions.reads is None:
+        src.add(f"exclusion = {check}(ctx, current)")
+    else:
+        # The answer depends on the stage, the domain and `reads` alone: remembered.
+        exclusions, remember = _exclusion_cache(model.exclusions.check)
+        values = "".join(f", {_value(src, prop)}" for prop in model.exclusions.reads)
+        src.add(
+            f"exclusion_key = (current, ctx.domain{values})",
+            f"exclusion = {src.bind('exclusions', exclusions.get)}(exclusion_key, UNKNOWN)",
+            "if exclusion is UNKNOWN:",
+            f"    exclusion = {src.bind('remember_exclusion', remember)}(ctx, current, exclusion_key)",
+        )
     if model.stages is None:
         src.add(f"stage = {src.bind('no_stages', NO_STAGES)}")
     else:
@@ -241,6 +254,21 @@ def _finish_lines(src: _Source, model: ScoringModel) -> None:
         f"return Evaluation(contact.id, results, stage, {grid}, exclusion, "
         "None if due == NO_DUE else due, properties)",
     )
+
+
+def _exclusion_cache(
+    check: Callable[[Ctx, str], str | None],
+) -> tuple[dict[object, str | None], Callable[[Ctx, str, object], str | None]]:
+    answers: dict[object, str | None] = {}
+
+    def remember(ctx: Ctx, current: str, key: object) -> str | None:
+        answer = check(ctx, current)
+        if len(answers) >= ANSWER_CACHE_SIZE:
+            answers.clear()
+        answers[key] = answer
+        return answer
+
+    return answers, remember
 
 
 def _label_lines(src: _Source, part: str, axis: GridAxis, s: int) -> None:
@@ -422,14 +450,18 @@ def _engagement_lines(src: _Source) -> None:
 # --- scores ----------------------------------------------------------------------------------
 
 
-def _property_reads(src: _Source, scores: tuple[ScoreProgram, ...]) -> None:
-    """Read once every property a cached rule looks up by value: `value_<n>`."""
+def _property_reads(src: _Source, model: ScoringModel) -> None:
+    """Read once every property a cached rule or the exclusion cache looks up by value:
+    `value_<n>`."""
     reads = src.reads
-    for score in scores:
+    for score in model.scores:
         for rule in score.rules:
             for prop in _cache_reads(rule):
                 if prop not in reads:
                     reads.append(prop)
+    for prop in model.exclusions.reads or ():
+        if prop not in reads:
+            reads.append(prop)
     if reads:
         src.add("# properties that cached rules look up by value")
     for n, prop in enumerate(reads):

@@ -610,7 +610,9 @@ class _ModelCompiler:
     def _exclusions(self, node: Field | None, stages: StagePolicy | None) -> ExclusionPolicy:
         protected = frozenset(DEFAULT_PROTECTED_STAGES)
         if node is None:
-            return ExclusionPolicy(protected_stages=protected, opted_out=True)
+            return ExclusionPolicy(
+                protected_stages=protected, opted_out=True, reads=("hs_email_optout",)
+            )
         e = node.keys(
             ("protected_stages", "employee_domains", "partner_domains", "opted_out", "conditions")
         )
@@ -628,13 +630,28 @@ class _ModelCompiler:
             self.scope.properties.add("email")
         opted_out = e["opted_out"].boolean() if "opted_out" in e else True
         conditions: list[tuple[str, Any]] = []
+        # What the answer depends on besides the stage and the email domain, while every
+        # condition depends on property values alone.
+        reads: list[str] | None = ["hs_email_optout"] if opted_out else []
         if "conditions" in e:
             for item in e["conditions"].items():
                 c = item.keys(("name", "when"))
                 if "name" not in c or "when" not in c:
                     raise item.error("an exclusion condition needs name: and when:")
-                conditions.append((c["name"].text(), self.conditions.compile(c["when"]).test))
-        return ExclusionPolicy(protected, employees, partners, opted_out, tuple(conditions))
+                cond = self.conditions.compile(c["when"])
+                conditions.append((c["name"].text(), cond.test))
+                if reads is not None and (cond.reads is None or cond.by_day):
+                    reads = None
+                elif reads is not None and cond.reads is not None:
+                    reads += [r for r in cond.reads if r not in reads]
+        return ExclusionPolicy(
+            protected,
+            employees,
+            partners,
+            opted_out,
+            tuple(conditions),
+            None if reads is None else tuple(reads),
+        )
 
     def _grid(self, node: Field | None, scores: Mapping[str, ScoreProgram]) -> GridSpec | None:
         if node is None:

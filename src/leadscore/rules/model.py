@@ -261,6 +261,9 @@ class ExclusionPolicy:
     partner_domains: frozenset[str] = frozenset()
     opted_out: bool = False
     conditions: tuple[tuple[str, Test], ...] = ()
+    # The properties the answer depends on besides the stage and the email domain (the
+    # generated evaluate caches answers by them); None when a condition depends on more.
+    reads: tuple[str, ...] | None = None
 
     def check(self, ctx: Ctx, current: str) -> str | None:
         if current in self.protected_stages:
