@@ -200,6 +200,21 @@ activity_contacts = st.builds(
 )
 ACTIVITY_GENERATED = model_from(ACTIVITY)
 ACTIVITY_REFERENCE = model_from(ACTIVITY)
+# Qualifiers alone are time-dependent here: what their scans note in ctx.due shows.
+QUALIFIED = """
+forms: [{id: demo, name: Demo}]
+scores: {s: {rules: [{name: big, when: {property: size, gte: 10}, points: 50}]}}
+stages:
+  score: s
+  thresholds: {marketingqualifiedlead: 10, salesqualifiedlead: 60}
+  floor: lead
+  promote_from: [none]
+  qualify:
+    - {name: demo soon, stage: salesqualifiedlead, when: {form_submitted: {form: Demo, within_days: 7}}}
+    - {name: clicked, stage: marketingqualifiedlead, when: {email_clicked: {within_days: 5}}}
+    - {name: any mail, stage: marketingqualifiedlead, when: {email_event: {type: [OPEN, BOUNCE]}}}
+"""
+QUALIFIED_GENERATED, QUALIFIED_REFERENCE = model_from(QUALIFIED), model_from(QUALIFIED)
 # Inactivity alone: the passes still read opens and clicks.
 QUIET = "scores: {s: {rules: [{name: quiet, when: {inactive: {days: 20}}, points: -4}]}}"
 QUIET_GENERATED, QUIET_REFERENCE = model_from(QUIET), model_from(QUIET)
@@ -211,6 +226,7 @@ def test_activity_generated_equals_reference(c: Contact) -> None:
     for now in (NOW_MS, NOW_MS + 3 * DAY_MS, NOW_MS + 61 * DAY_MS):
         assert_same(ACTIVITY_GENERATED, ACTIVITY_REFERENCE, c, now)
         assert_same(QUIET_GENERATED, QUIET_REFERENCE, c, now)
+        assert_same(QUALIFIED_GENERATED, QUALIFIED_REFERENCE, c, now)
 
 
 def test_activity_is_matched_in_one_pass_except_where_it_cannot_be() -> None:
