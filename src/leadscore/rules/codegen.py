@@ -52,7 +52,7 @@ from leadscore.rules.values import (
 )
 
 if TYPE_CHECKING:
-    from leadscore.rules.model import GridAxis, Qualifier, ScoreProgram, ScoringModel
+    from leadscore.rules.model import GridAxis, ScoreProgram, ScoringModel
 
 # (contact, now_ms) -> the evaluation.
 ModelFunction = Callable[[Contact, int], Evaluation]
@@ -92,41 +92,26 @@ class _Source:
 class _Activity:
     """The activity criteria matched in the shared passes, and which rule uses which."""
 
-    def __init__(self, rules: list[RuleProgram], qualifiers: tuple[Qualifier, ...]) -> None:
+    def __init__(self, rules: list[RuleProgram]) -> None:
         self.forms: list[tuple[int, FormCriterion]] = []
         # Email criteria by their one type (a criterion on several types keeps its own scan:
         # its occurrences are counted type by type, and sums follow that order).
         self.emails: dict[str, list[tuple[int, EmailCriterion]]] = {}
         self.slot: dict[int, int] = {}  # id(rule) -> criterion number
         self.windows: dict[int, int | None] = {}  # criterion number -> its window
-        # Qualifiers' criteria (by qualifier number): their conditions are only evaluated
-        # when the score alone does not reach the stage, so what their scans would note in
-        # ctx.due is kept apart, in qdue_k, and applied by StagePolicy.target.
-        self.qualifier_slot: dict[int, int] = {}
         self.inactive = False
         for rule in rules:
             finder = _fused_finder(rule)
             if finder is not None:
-                self.slot[id(rule)] = self._add(finder)
+                k = len(self.slot)
+                self.slot[id(rule)] = k
+                self.windows[k] = finder.window
+                if isinstance(finder, FormCriterion):
+                    self.forms.append((k, finder))
+                else:
+                    self.emails.setdefault(finder.types[0], []).append((k, finder))
             if type(rule) is WhenRule and rule.inactive is not None and rule.reads is None:
                 self.inactive = True
-        for i, qualifier in enumerate(qualifiers):
-            criterion = qualifier.criterion
-            if criterion is not None and _fusable(criterion) and qualifier.answer is not None:
-                self.qualifier_slot[i] = self._add(criterion)
-
-    def _add(self, criterion: FormCriterion | EmailCriterion) -> int:
-        k = len(self.windows)
-        self.windows[k] = criterion.window
-        if isinstance(criterion, FormCriterion):
-            self.forms.append((k, criterion))
-        else:
-            self.emails.setdefault(criterion.types[0], []).append((k, criterion))
-        return k
-
-    def due_name(self, k: int) -> str:
-        """Where criterion k notes future-dated and leaving occurrences."""
-        return f"qdue_{k}" if k in self.qualifier_slot.values() else "due"
 
     def criteria(self) -> list[tuple[int, FormCriterion | EmailCriterion]]:
         found: list[tuple[int, FormCriterion | EmailCriterion]] = [*self.forms]
@@ -145,11 +130,10 @@ def _fused_finder(rule: RuleProgram) -> FormCriterion | EmailCriterion | None:
         finder = rule.finder
     else:
         return None
-    return finder.criterion if _fusable(finder.criterion) else None
-
-
-def _fusable(criterion: FormCriterion | EmailCriterion) -> bool:
-    return not isinstance(criterion, EmailCriterion) or len(criterion.types) == 1
+    criterion = finder.criterion
+    if isinstance(criterion, EmailCriterion) and len(criterion.types) != 1:
+        return None
+    return criterion
 
 
 def generate_model(
@@ -161,7 +145,7 @@ def generate_model(
     """The source of `model`'s evaluate function and the function itself."""
     src = _Source()
     rules = [rule for score in model.scores for rule in score.rules]
-    activity = _Activity(rules, model.stages.qualifiers if model.stages else ())
+    activity = _Activity(rules)
     src.add(
         "ctx = Ctx(contact, now_ms)",
         "props_get = contact.properties.get",
@@ -175,7 +159,7 @@ def generate_model(
         src.add("ranked = []")
     for s, score in enumerate(model.scores):
         _score_lines(src, s, score, model, activity)
-    _finish_lines(src, model, activity)
+    _finish_lines(src, model)
     src.bind("included", included)
     src.bind("group_cap", group_cap)
     src.bind("total_cap", total_cap)
@@ -212,7 +196,7 @@ def generate_model(
     return source, run
 
 
-def _finish_lines(src: _Source, model: ScoringModel, activity: _Activity) -> None:
+def _finish_lines(src: _Source, model: ScoringModel) -> None:
     """ScoringModel._finish, written out: stage, exclusion, grid, reasons, the result."""
     from leadscore.rules.model import NO_STAGES, reasons_text  # model.py imports this module
 
@@ -242,24 +226,8 @@ def _finish_lines(src: _Source, model: ScoringModel, activity: _Activity) -> Non
         src.add(f"stage = {src.bind('no_stages', NO_STAGES)}")
     else:
         target = src.bind("stage_target", model.stages.target)
-        found = ""
-        if activity.qualifier_slot:
-            # What the qualifiers' scans would have found, and noted in ctx.due.
-            given = []
-            for i in range(len(model.stages.qualifiers)):
-                k = activity.qualifier_slot.get(i)
-                if k is None:
-                    given.append("None")
-                    continue
-                src.add(f"if ats_{k}:")
-                src.depth += 1
-                src.add(f"qualifier_{i} = {_found_lines(src, k, activity)}")
-                src.depth -= 1
-                src.add("else:", f"    qualifier_{i} = None")
-                given.append(f"(qualifier_{i}, qdue_{k})")
-            found = f", ({', '.join(given)},)"
         src.add(
-            f"stage = {target}(result_{order.index(model.stages.score)}.total, current, ctx{found})",
+            f"stage = {target}(result_{order.index(model.stages.score)}.total, current, ctx)",
             "if exclusion is not None:",
             f"    stage = {src.bind('excluded_target', model._excluded_target)}(exclusion, stage)",
         )
@@ -338,8 +306,6 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
     for k, criterion in criteria:
         # record_k is set with the first match (nothing reads it before).
         src.add(f"ats_{k} = []", f"newest_{k} = NO_SINCE")
-        if activity.due_name(k) != "due":
-            src.add(f"qdue_{k} = NO_DUE")
         if criterion.window is not None:
             src.add(f"oldest_{k} = NO_DUE")
     if activity.inactive:
@@ -355,12 +321,11 @@ def _found_lines(src: _Source, k: int, activity: _Activity) -> str:
     """Inside `if ats_k:` of the rule using criterion k: what its scan would also do (note
     when the oldest counted occurrence leaves the window); returns the `found` tuple."""
     window = activity.windows[k]
-    due = "ctx.due" if activity.due_name(k) == "due" else activity.due_name(k)
     if window is not None:
         src.add(
             f"leaves = (oldest_{k} // DAY_MS + {window}) * DAY_MS",
-            f"if now_ms < leaves < {due}:",
-            f"    {due} = leaves",
+            "if now_ms < leaves < ctx.due:",
+            "    ctx.due = leaves",
         )
     return f"(ats_{k}, newest_{k}, record_{k})"
 
@@ -387,11 +352,11 @@ def _form_pass(src: _Source, activity: _Activity) -> None:
     for k, criterion in activity.forms:
         if criterion.accepted is None:
             src.add(f"# criterion {k}: any form")
-            _occurrence_lines(src, k, criterion.window, "sub", activity, since=True)
+            _occurrence_lines(src, k, criterion.window, "sub", since=True)
         else:
             src.add(f"if mask & {bits[k]}:  # criterion {k}")
             src.depth += 1
-            _occurrence_lines(src, k, criterion.window, "sub", activity, since=True)
+            _occurrence_lines(src, k, criterion.window, "sub", since=True)
             src.depth -= 1
     src.depth -= 1
 
@@ -447,7 +412,7 @@ def _email_pass(src: _Source, activity: _Activity) -> None:
             if tests:
                 src.add(f"if {' and '.join(tests)}:")
                 src.depth += 1
-            _occurrence_lines(src, k, criterion.window, "ev", activity, since=False)
+            _occurrence_lines(src, k, criterion.window, "ev", since=False)
             if tests:
                 src.depth -= 1
         src.depth -= 1
@@ -455,18 +420,11 @@ def _email_pass(src: _Source, activity: _Activity) -> None:
 
 
 def _occurrence_lines(
-    src: _Source,
-    k: int,
-    window: int | None,
-    record: str,
-    activity: _Activity,
-    *,
-    since: bool,
+    src: _Source, k: int, window: int | None, record: str, *, since: bool
 ) -> None:
     """Count an occurrence at `at` for criterion k: a future-dated one only sets `due`.
     `since`: check the window here (form criteria; email criteria check it first)."""
-    due = activity.due_name(k)
-    src.add("if at > now_ms:", f"    if at < {due}:", f"        {due} = at")
+    src.add("if at > now_ms:", "    if at < due:", "        due = at")
     src.add(f"elif at >= since_{window}:" if since and window is not None else "else:")
     src.add(
         f"    ats_{k}.append(at)",

@@ -597,8 +597,7 @@ class _ModelCompiler:
                         f"{stage!r} is not a threshold stage ({', '.join(stage_names)})"
                     )
                 cond = self.conditions.compile(q["when"])
-                criterion = cond.finder.criterion if cond.finder and cond.answer else None
-                qualifiers.append(Qualifier(qname, stage, cond.test, cond.answer, criterion))
+                qualifiers.append(Qualifier(qname, stage, cond.test))
         return StagePolicy(
             score=score,
             thresholds=tuple(thresholds),

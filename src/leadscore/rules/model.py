@@ -11,16 +11,7 @@ from leadscore.records import Contact
 from leadscore.rules.codegen import ModelFunction, generate_model
 from leadscore.rules.conditions import FormSpec
 from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult, StageTarget
-from leadscore.rules.runtime import (
-    NO_DUE,
-    Ctx,
-    EmailCriterion,
-    FormCriterion,
-    Found,
-    RuleProgram,
-    Test,
-    clip,
-)
+from leadscore.rules.runtime import NO_DUE, Ctx, RuleProgram, Test, clip
 from leadscore.rules.values import domain_in, format_points, round_cents, signed_points
 
 # Contributions the engine adds itself (not rules): caps and included scores.
@@ -143,10 +134,6 @@ class Qualifier:
     name: str
     stage: str
     test: Test
-    # For a single activity criterion: the condition's answer given what its finder found,
-    # and what the finder matches (the generated evaluate matches it in its shared pass).
-    answer: Callable[[Ctx, Found], tuple[bool, str]] | None = None
-    criterion: FormCriterion | EmailCriterion | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,18 +170,8 @@ class StagePolicy:
     def managed(self) -> tuple[str, ...]:
         return (self.floor, *(stage for stage, _ in self.thresholds))
 
-    def target(
-        self,
-        value: float,
-        current: str,
-        ctx: Ctx,
-        found: tuple[tuple[Found | None, int] | None, ...] | None = None,
-    ) -> StageTarget:
-        """The stage `value` calls for, given the contact's current stage.
-
-        `found`, per qualifier, may give what its finder found and the instant the finder
-        would have noted in `ctx.due` (NO_DUE for none), so its condition needs no scan.
-        """
+    def target(self, value: float, current: str, ctx: Ctx) -> StageTarget:
+        """The stage `value` calls for, given the contact's current stage."""
         ranks = self._ranks
         cur_rank = ranks.get(current)
         if cur_rank is None:
@@ -214,17 +191,9 @@ class StagePolicy:
             if value >= effective:
                 best = rank
         qualified = None
-        for i, qualifier in enumerate(self.qualifiers):
+        for qualifier in self.qualifiers:
             if ranks[qualifier.stage] > best:
-                given = None if found is None else found[i]
-                if given is None:
-                    met, reason = qualifier.test(ctx)
-                else:
-                    hit, due = given
-                    ctx.due_at(due)
-                    met, reason = False, ""
-                    if hit is not None and qualifier.answer is not None:
-                        met, reason = qualifier.answer(ctx, hit)
+                met, reason = qualifier.test(ctx)
                 if met:
                     best = ranks[qualifier.stage]
                     qualified = f"qualified by rule {qualifier.name!r}: {reason}"
