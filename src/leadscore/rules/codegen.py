@@ -303,11 +303,9 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
     for window in windows:
         # The first instant of the oldest day still counted.
         src.add(f"since_{window} = (today - {window} + 1) * DAY_MS")
-    for k, criterion in criteria:
-        # record_k is set with the first match (nothing reads it before).
-        src.add(f"ats_{k} = []", f"newest_{k} = NO_SINCE")
-        if criterion.window is not None:
-            src.add(f"oldest_{k} = NO_DUE")
+    # The first match of criterion k sets ats_k (None until then), newest_k, record_k and
+    # oldest_k; nothing reads them before.
+    src.add(" = ".join(f"ats_{k}" for k, _ in criteria) + " = None" if criteria else "")
     if activity.inactive:
         src.add("last = -1  # newest past engagement", "upcoming = NO_DUE  # soonest future one")
     if activity.forms or activity.inactive:
@@ -426,15 +424,21 @@ def _occurrence_lines(
     `since`: check the window here (form criteria; email criteria check it first)."""
     src.add("if at > now_ms:", "    if at < due:", "        due = at")
     src.add(f"elif at >= since_{window}:" if since and window is not None else "else:")
+    # Only a window needs the oldest: it is the first occurrence to leave it.
+    oldest = window is not None
     src.add(
-        f"    ats_{k}.append(at)",
-        f"    if at > newest_{k}:",
-        f"        newest_{k} = at",
+        f"    if ats_{k} is None:",
+        f"        ats_{k} = [at]",
+        f"        newest_{k} = {'oldest_' + str(k) + ' = ' if oldest else ''}at",
         f"        record_{k} = {record}",
+        "    else:",
+        f"        ats_{k}.append(at)",
+        f"        if at > newest_{k}:",
+        f"            newest_{k} = at",
+        f"            record_{k} = {record}",
     )
-    if window is not None:
-        # Only a window needs the oldest: it is the first occurrence to leave it.
-        src.add(f"    if at < oldest_{k}:", f"        oldest_{k} = at")
+    if oldest:
+        src.add(f"        if at < oldest_{k}:", f"            oldest_{k} = at")
 
 
 def _engagement_lines(src: _Source) -> None:

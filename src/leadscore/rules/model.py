@@ -435,20 +435,20 @@ def reason_rank(rule: str, points: float) -> ReasonRank:
     return (-abs(points), rule, points)
 
 
-# Reason texts by rank tuple: the same rules give the same points across contacts.
-_REASON_TEXTS: dict[ReasonRank, str] = {}
+# Reasons texts by their ranked contributions: the same rules give the same points across
+# contacts, and the same few lead.
+_REASONS_TEXTS: dict[tuple[ReasonRank, ...], str] = {}
 
 
 def reasons_text(ranked: list[ReasonRank], count: int) -> str:
     """The `count` contributions with the largest points, as "rule +p; rule -p"."""
     ranked.sort()
-    texts = []
-    for rank in ranked[:count]:
-        text = _REASON_TEXTS.get(rank)
-        if text is None:
-            text = f"{rank[1]} {signed_points(rank[2])}"
-            if len(_REASON_TEXTS) >= TARGET_CACHE_SIZE:
-                _REASON_TEXTS.clear()
-            _REASON_TEXTS[rank] = text
-        texts.append(text)
-    return "; ".join(texts)[:REASONS_MAX_CHARS]
+    top = tuple(ranked[:count])
+    text = _REASONS_TEXTS.get(top)
+    if text is None:
+        text = "; ".join(f"{rule} {signed_points(points)}" for _, rule, points in top)
+        text = text[:REASONS_MAX_CHARS]
+        if len(_REASONS_TEXTS) >= TARGET_CACHE_SIZE:
+            _REASONS_TEXTS.clear()
+        _REASONS_TEXTS[top] = text
+    return text
