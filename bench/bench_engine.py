@@ -1,7 +1,7 @@
 """Benchmark: contacts scored per second by the rule engine on one core (shipped model).
 
-Builds a synthetic population (properties, a few form submissions and email events per
-contact), compiles the rules once and times `evaluate` over the whole population.
+Builds synthetic populations (properties, a few form submissions and email events per
+contact), compiles the rules once and times `evaluate` over a new population in each run.
 
     .venv/bin/python bench/bench_engine.py [--contacts 20000] [--repeat 5] [--rules PATH]
 """

@@ -255,3 +255,43 @@ def test_tracebacks_and_debuggers_see_the_generated_source() -> None:
     code = GENERATED._run.__code__
     assert code.co_filename.startswith("<leadscore model")
     assert "".join(linecache.getlines(code.co_filename)) == GENERATED.debug_source()
+
+
+def test_recompiling_the_same_rules_keeps_one_source_in_linecache() -> None:
+    # The service reloads its rules on every run: the cache must not grow with them.
+    first, second = load_model(SHIPPED), load_model(SHIPPED)
+    assert first._run.__code__.co_filename == second._run.__code__.co_filename
+    version = f"<leadscore model {first.version} "
+    assert sum(1 for name in list(linecache.cache) if name.startswith(version)) == 1
+
+
+def test_a_rules_path_cannot_inject_code_into_the_generated_source(capsys) -> None:  # type: ignore[no-untyped-def]
+    source = "rules\nprint('injected')\n#.yaml"
+    model = model_from(
+        "scores: {s: {rules: [{name: r, when: {property: p, known: true}, points: 1}]}}", source
+    )
+    assert capsys.readouterr().out == ""
+    assert model.debug_source().splitlines()[0].startswith(f"# generated from {source!r}")
+    assert model.evaluate(contact(p="x"), NOW_MS).scores["s"].total == 1
+
+
+def test_the_sign_of_an_included_zero_does_not_depend_on_earlier_contacts() -> None:
+    model = model_from(
+        """
+        scores:
+          sign:
+            rules:
+              - {name: p, when: {property: p, known: true}, points: 0.3}
+              - {name: q, when: {property: q, known: true}, points: -0.1}
+              - {name: r, when: {property: r, known: true}, points: -0.2}
+          b: {includes: {sign: 1}, rules: []}
+        """
+    )
+    nobody, person = contact(), contact(p="1", q="1", r="1")  # sign = 0.0 and -0.0
+
+    def included_points(c: Contact) -> str:
+        return repr(model.evaluate(c, NOW_MS).scores["b"].contributions[0].points)
+
+    # In both orders: equal totals must not share a contribution across the sign of zero.
+    assert (included_points(person), included_points(nobody)) == ("-0.0", "0.0")
+    assert (included_points(nobody), included_points(person)) == ("0.0", "-0.0")

@@ -21,6 +21,7 @@ be read, and tracebacks and debuggers show it.
 
 from __future__ import annotations
 
+import hashlib
 import linecache
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -165,7 +166,7 @@ def generate_model(
     src.bind("total_cap", total_cap)
     params = ", ".join(src.bound)
     source = (
-        f"# generated from {model.source} (rules version {model.version}) "
+        f"# generated from {model.source!r} (rules version {model.version}) "
         "by leadscore.rules.codegen\n"
         f"def make_evaluate({params}):\n"
         f"{_INDENT}def evaluate_model(contact, now_ms):\n"
@@ -186,8 +187,11 @@ def generate_model(
         "format_points": format_points,
         "remembered_format": remembered_format,
     }
-    filename = f"<leadscore model {model.version} {id(model):x}>"
-    # Registered with linecache so tracebacks and debuggers show the generated lines.
+    # Registered with linecache so tracebacks and debuggers show the generated lines. Named
+    # by the source's hash, so recompiling the same rules (the service reloads them on
+    # every run) reuses one entry instead of adding one per compile.
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    filename = f"<leadscore model {model.version} {digest}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
     factory = namespace["make_evaluate"]
@@ -198,7 +202,8 @@ def generate_model(
 
 def _finish_lines(src: _Source, model: ScoringModel) -> None:
     """ScoringModel._finish, written out: stage, exclusion, grid, reasons, the result."""
-    from leadscore.rules.model import NO_STAGES, reasons_text  # model.py imports this module
+    # model.py imports this module.
+    from leadscore.rules.model import NO_STAGES, excluded_target, reasons_text
 
     order = [sc.name for sc in model.scores]
     names = [src.bind(f"score_name_{s}", score.name) for s, score in enumerate(model.scores)]
@@ -229,7 +234,8 @@ def _finish_lines(src: _Source, model: ScoringModel) -> None:
         src.add(
             f"stage = {target}(result_{order.index(model.stages.score)}.total, current, ctx)",
             "if exclusion is not None:",
-            f"    stage = {src.bind('excluded_target', model._excluded_target)}(exclusion, stage)",
+            f"    stage = {src.bind('excluded_target', excluded_target)}"
+            f"({src.bind('excluded_targets', model._excluded)}, exclusion, stage)",
         )
     entries = [
         f"{p}: remembered_format(result_{s}.total) or format_points(result_{s}.total)"

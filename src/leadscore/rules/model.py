@@ -112,11 +112,18 @@ def _total_cap(name: str, capped: float, total: float) -> Contribution:
     )
 
 
-# typed: a total capped by an integer bound (60) and an equal float (60.0) must not share an
-# entry, or the contribution's points would depend on which contact came first.
-@functools.lru_cache(maxsize=8192, typed=True)
 def _included(name: str, weight: float, included: float) -> Contribution:
-    """The contribution of an included score (shared: totals repeat across contacts)."""
+    """The contribution of an included score (shared: totals repeat across contacts).
+
+    A zero total is made afresh: 0.0 and -0.0 are equal cache keys, and the points' sign
+    would depend on which contact came first.
+    """
+    if not included:
+        return _make_included(name, weight, included)
+    return _shared_included(name, weight, included)
+
+
+def _make_included(name: str, weight: float, included: float) -> Contribution:
     times = "" if weight == 1 else f" x {format_points(weight)}"
     return Contribution(
         f"{INCLUDE_PREFIX}{name}",
@@ -124,6 +131,11 @@ def _included(name: str, weight: float, included: float) -> Contribution:
         True,
         f"{name} score {format_points(included)}{times}",
     )
+
+
+# typed: a total capped by an integer bound (60) and an equal float (60.0) must not share an
+# entry, or the contribution's points would depend on which contact came first.
+_shared_included = functools.lru_cache(maxsize=8192, typed=True)(_make_included)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +410,7 @@ class ScoringModel:
         else:
             stage = self.stages.target(results[self.stages.score].total, current, ctx)
             if exclusion is not None:
-                stage = self._excluded_target(exclusion, stage)
+                stage = excluded_target(self._excluded, exclusion, stage)
         grid = None
         if self.grid is not None:
             grid = self.grid.rows.label(results[self.grid.rows.score].total) + (
@@ -413,17 +425,21 @@ class ScoringModel:
             contact.id, results, stage, grid, exclusion, None if due == NO_DUE else due, properties
         )
 
-    def _excluded_target(self, exclusion: str, stage: StageTarget) -> StageTarget:
-        """The target of an excluded contact: no stage, saying what the score called for."""
-        key = (exclusion, stage.stage)
-        excluded = self._excluded.get(key)
-        if excluded is None:
-            would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
-            excluded = StageTarget(None, f"excluded: {exclusion}{would}")
-            if len(self._excluded) >= TARGET_CACHE_SIZE:
-                self._excluded.clear()
-            self._excluded[key] = excluded
-        return excluded
+
+def excluded_target(
+    cache: dict[tuple[str, str | None], StageTarget], exclusion: str, stage: StageTarget
+) -> StageTarget:
+    """The target of an excluded contact: no stage, saying what the score called for
+    (remembered in the model's `cache`)."""
+    key = (exclusion, stage.stage)
+    excluded = cache.get(key)
+    if excluded is None:
+        would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
+        excluded = StageTarget(None, f"excluded: {exclusion}{would}")
+        if len(cache) >= TARGET_CACHE_SIZE:
+            cache.clear()
+        cache[key] = excluded
+    return excluded
 
 
 # A rule contribution as the reasons property ranks it: largest points first (either
