@@ -61,6 +61,8 @@ ModelFunction = Callable[[Contact, int], Evaluation]
 # included(name, weight, total), group_cap(group, capped, subtotal), total_cap(name, capped, total).
 IncludedMaker = Callable[[str, float, float], Contribution]
 CapMaker = Callable[[str, float, float], Contribution]
+# What a property-only rule's cache holds: its contribution, points and reason rank.
+Entry = tuple[Contribution, float, tuple[float, str, float]]
 
 _INDENT = "    "
 
@@ -100,6 +102,8 @@ class _Activity:
         self.emails: dict[str, list[tuple[int, EmailCriterion]]] = {}
         self.slot: dict[int, int] = {}  # id(rule) -> criterion number
         self.windows: dict[int, int | None] = {}  # criterion number -> its window
+        # Every criterion, by number.
+        self.criteria: list[tuple[int, FormCriterion | EmailCriterion]] = []
         self.inactive = False
         for rule in rules:
             finder = _fused_finder(rule)
@@ -107,18 +111,13 @@ class _Activity:
                 k = len(self.slot)
                 self.slot[id(rule)] = k
                 self.windows[k] = finder.window
+                self.criteria.append((k, finder))
                 if isinstance(finder, FormCriterion):
                     self.forms.append((k, finder))
                 else:
                     self.emails.setdefault(finder.types[0], []).append((k, finder))
             if type(rule) is WhenRule and rule.inactive is not None and rule.reads is None:
                 self.inactive = True
-
-    def criteria(self) -> list[tuple[int, FormCriterion | EmailCriterion]]:
-        found: list[tuple[int, FormCriterion | EmailCriterion]] = [*self.forms]
-        for group in self.emails.values():
-            found.extend(group)
-        return sorted(found, key=lambda kc: kc[0])
 
 
 def _fused_finder(rule: RuleProgram) -> FormCriterion | EmailCriterion | None:
@@ -301,7 +300,7 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
     `ats_k` (instants in record order), `newest_k` / `record_k` (the newest and its
     record, the first found on a tie) and, for a window, `oldest_k`. The rules then read
     them as the scan's `found` (see _found_lines)."""
-    criteria = activity.criteria()
+    criteria = activity.criteria
     if not criteria and not activity.inactive:
         return
     src.add("# activity: one pass over form submissions, one over email events", "due = NO_DUE")
@@ -602,9 +601,6 @@ def _entry_lines(src: _Source, r: str, var: str, rule: RuleProgram) -> bool:
     return True
 
 
-Entry = tuple[Contribution, float, tuple[float, str, float]]
-
-
 def _entries(
     apply: Callable[[Ctx], Contribution],
 ) -> tuple[dict[object, Entry], Callable[[Ctx, object], Entry]]:
@@ -626,19 +622,17 @@ def _entries(
 
 def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Activity) -> None:
     """Lines that set `var` to the rule's contribution, as its `apply` would."""
-    apply = src.bind(f"apply_{r}", rule.apply)
     slot = activity.slot.get(id(rule))
     if type(rule) is WhenRule and rule.reads is not None:
-        # WhenRule.apply's cache lookup, inline (same key); on a miss `apply` does the rest.
+        # A date test (rules without one go through _entry_lines): WhenRule.apply's cache
+        # lookup, inline (same key); on a miss `apply` does the rest.
         static = src.bind(f"static_{r}", rule.static.get)
         names = [_value(src, prop) for prop in rule.reads]
         key = names[0] if len(names) == 1 else f"({', '.join(names)},)"
-        # (Rules without a date test go through _entry_lines.)
-        key = f"({key}, today)"
         src.add(
-            f"hit = {static}({key})",
+            f"hit = {static}(({key}, today))",
             "if hit is None:",
-            f"    {var} = {apply}(ctx)",
+            f"    {var} = {src.bind(f'apply_{r}', rule.apply)}(ctx)",
             "else:",
             f"    {var}, rule_due = hit",
             # Ctx.due_at, inline. NO_DUE (nothing changes) is never below ctx.due.
@@ -682,7 +676,7 @@ def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Ac
             src.add(f"ok, reason = {src.bind(f'test_{r}', rule.test)}(ctx)")
         _met_lines(src, r, var, rule, not_met)
         return
-    src.add(f"{var} = {apply}(ctx)")
+    src.add(f"{var} = {src.bind(f'apply_{r}', rule.apply)}(ctx)")
 
 
 def _met_lines(src: _Source, r: str, var: str, rule: WhenRule, not_met: str) -> None:
