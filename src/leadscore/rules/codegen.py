@@ -33,6 +33,7 @@ from leadscore.rules.runtime import (
     ANSWER_CACHE_SIZE,
     CONTRIBUTION_CACHE_SIZE,
     DAY_MS,
+    DECAY_TABLE_DAYS,
     NO_DUE,
     NO_SINCE,
     UNMET,
@@ -105,6 +106,9 @@ class _Activity:
         # Every criterion, by number.
         self.criteria: list[tuple[int, FormCriterion | EmailCriterion]] = []
         self.inactive = False
+        # Criteria of `each` rules that the passes count and add up themselves, by number:
+        # the rule's decayed points by age in days, or None when its points do not decay.
+        self.tallies: dict[int, list[float] | None] = {}
         for rule in rules:
             finder = _fused_finder(rule)
             if finder is not None:
@@ -112,12 +116,23 @@ class _Activity:
                 self.slot[id(rule)] = k
                 self.windows[k] = finder.window
                 self.criteria.append((k, finder))
+                if type(rule) is EachRule and _tallied(rule, finder.window):
+                    self.tallies[k] = None if rule.decayed is None else rule.decayed.table
                 if isinstance(finder, FormCriterion):
                     self.forms.append((k, finder))
                 else:
                     self.emails.setdefault(finder.types[0], []).append((k, finder))
             if type(rule) is WhenRule and rule.inactive is not None and rule.reads is None:
                 self.inactive = True
+
+
+def _tallied(rule: EachRule, window: int | None) -> bool:
+    """Whether the passes can count the rule's occurrences and add up their points: no
+    decay, or a half-life whose table covers every age the window lets in."""
+    decayed = rule.decayed
+    if decayed is None:
+        return True
+    return decayed.half_life and window is not None and window <= DECAY_TABLE_DAYS
 
 
 def _fused_finder(rule: RuleProgram) -> FormCriterion | EmailCriterion | None:
@@ -158,9 +173,8 @@ def generate_model(
         # includes, as model.reason_rank ranks it.
         src.add("ranked = []")
     for s, score in enumerate(model.scores):
-        _score_lines(src, s, score, model, activity)
+        _score_lines(src, s, score, model, activity, included)
     _finish_lines(src, model)
-    src.bind("included", included)
     src.bind("group_cap", group_cap)
     src.bind("total_cap", total_cap)
     params = ", ".join(src.bound)
@@ -299,7 +313,9 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
     """One pass over forms and one over email events, filling each criterion's matches:
     `ats_k` (instants in record order), `newest_k` / `record_k` (the newest and its
     record, the first found on a tie) and, for a window, `oldest_k`. The rules then read
-    them as the scan's `found` (see _found_lines)."""
+    them as the scan's `found` (see _found_lines). A tallied criterion keeps `n_k`, the
+    number of matches, instead of `ats_k`, and `sum_k`, their decayed points added up in
+    record order (as DecayedPoints.sum), when its points decay."""
     criteria = activity.criteria
     if not criteria and not activity.inactive:
         return
@@ -310,7 +326,14 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
         src.add(f"since_{window} = (today - {window} + 1) * DAY_MS")
     # The first match of criterion k sets ats_k (None until then), newest_k, record_k and
     # oldest_k; nothing reads them before.
-    src.add(" = ".join(f"ats_{k}" for k, _ in criteria) + " = None" if criteria else "")
+    listed = [f"ats_{k}" for k, _ in criteria if k not in activity.tallies]
+    if listed:
+        src.add(" = ".join(listed) + " = None")
+    if activity.tallies:
+        src.add(" = ".join(f"n_{k}" for k in activity.tallies) + " = 0")
+    for k, table in activity.tallies.items():
+        if table is not None:
+            src.bind(f"table_{k}", table)
     if activity.inactive:
         src.add("last = -1  # newest past engagement", "upcoming = NO_DUE  # soonest future one")
     if activity.forms or activity.inactive:
@@ -323,6 +346,11 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
 def _found_lines(src: _Source, k: int, activity: _Activity) -> str:
     """Inside `if ats_k:` of the rule using criterion k: what its scan would also do (note
     when the oldest counted occurrence leaves the window); returns the `found` tuple."""
+    _leaves_lines(src, k, activity)
+    return f"(ats_{k}, newest_{k}, record_{k})"
+
+
+def _leaves_lines(src: _Source, k: int, activity: _Activity) -> None:
     window = activity.windows[k]
     if window is not None:
         src.add(
@@ -330,7 +358,6 @@ def _found_lines(src: _Source, k: int, activity: _Activity) -> str:
             "if now_ms < leaves < ctx.due:",
             "    ctx.due = leaves",
         )
-    return f"(ats_{k}, newest_{k}, record_{k})"
 
 
 def _form_pass(src: _Source, activity: _Activity) -> None:
@@ -355,11 +382,11 @@ def _form_pass(src: _Source, activity: _Activity) -> None:
     for k, criterion in activity.forms:
         if criterion.accepted is None:
             src.add(f"# criterion {k}: any form")
-            _occurrence_lines(src, k, criterion.window, "sub", since=True)
+            _occurrence_lines(src, k, criterion.window, "sub", activity, since=True)
         else:
             src.add(f"if mask & {bits[k]}:  # criterion {k}")
             src.depth += 1
-            _occurrence_lines(src, k, criterion.window, "sub", since=True)
+            _occurrence_lines(src, k, criterion.window, "sub", activity, since=True)
             src.depth -= 1
     src.depth -= 1
 
@@ -415,7 +442,7 @@ def _email_pass(src: _Source, activity: _Activity) -> None:
             if tests:
                 src.add(f"if {' and '.join(tests)}:")
                 src.depth += 1
-            _occurrence_lines(src, k, criterion.window, "ev", since=False)
+            _occurrence_lines(src, k, criterion.window, "ev", activity, since=False)
             if tests:
                 src.depth -= 1
         src.depth -= 1
@@ -423,7 +450,7 @@ def _email_pass(src: _Source, activity: _Activity) -> None:
 
 
 def _occurrence_lines(
-    src: _Source, k: int, window: int | None, record: str, *, since: bool
+    src: _Source, k: int, window: int | None, record: str, activity: _Activity, *, since: bool
 ) -> None:
     """Count an occurrence at `at` for criterion k: a future-dated one only sets `due`.
     `since`: check the window here (form criteria; email criteria check it first)."""
@@ -431,10 +458,34 @@ def _occurrence_lines(
     src.add(f"elif at >= since_{window}:" if since and window is not None else "else:")
     # Only a window needs the oldest: it is the first occurrence to leave it.
     oldest = window is not None
+    newest = f"        newest_{k} = {'oldest_' + str(k) + ' = ' if oldest else ''}at"
+    if k in activity.tallies:
+        # Past and inside the window (_tallied), so 0 <= age < DECAY_TABLE_DAYS. The sum
+        # starts from 0.0 as DecayedPoints.sum does (0.0 + -0.0 is 0.0).
+        decayed = activity.tallies[k] is not None
+        add = f"table_{k}[today - at // DAY_MS]"
+        src.add(
+            f"    if n_{k}:",
+            f"        n_{k} += 1",
+            *([f"        sum_{k} += {add}"] if decayed else []),
+            f"        if at > newest_{k}:",
+            f"            newest_{k} = at",
+            f"            record_{k} = {record}",
+        )
+        if oldest:
+            src.add(f"        if at < oldest_{k}:", f"            oldest_{k} = at")
+        src.add(
+            "    else:",
+            f"        n_{k} = 1",
+            *([f"        sum_{k} = 0.0 + {add}"] if decayed else []),
+            newest,
+            f"        record_{k} = {record}",
+        )
+        return
     src.add(
         f"    if ats_{k} is None:",
         f"        ats_{k} = [at]",
-        f"        newest_{k} = {'oldest_' + str(k) + ' = ' if oldest else ''}at",
+        newest,
         f"        record_{k} = {record}",
         "    else:",
         f"        ats_{k}.append(at)",
@@ -493,19 +544,26 @@ def _value(src: _Source, prop: str) -> str:
 
 
 def _score_lines(
-    src: _Source, s: int, score: ScoreProgram, model: ScoringModel, activity: _Activity
+    src: _Source,
+    s: int,
+    score: ScoreProgram,
+    model: ScoringModel,
+    activity: _Activity,
+    included: IncludedMaker,
 ) -> None:
     order = [sc.name for sc in model.scores]
     src.add("", f"# score {score.name!r} -> {score.property}", "total = 0.0")
     ranks = model.reasons is not None and score.name in model.reasons.sources
     parts: list[str] = []
     for i, (name, weight) in enumerate(score.includes):
-        src.bind(f"include_{s}_{i}", name)
-        src.bind(f"weight_{s}_{i}", weight)
         var = f"i{s}_{i}"
+        shared, fill = _included_cache(included, name, weight)
         src.add(
             f"# included score {name!r}",
-            f"{var} = included(include_{s}_{i}, weight_{s}_{i}, result_{order.index(name)}.total)",
+            f"value = result_{order.index(name)}.total",
+            f"{var} = {src.bind(f'included_{s}_{i}', shared.get)}(value)",
+            f"if {var} is None:",
+            f"    {var} = {src.bind(f'include_fill_{s}_{i}', fill)}(value)",
             f"total += {var}.points",
         )
         parts.append(var)
@@ -573,6 +631,25 @@ def _score_lines(
                 f"    total = low_{s}",
             )
     src.add(f"result_{s} = ScoreResult(name_{s}, property_{s}, total, tuple(contributions))")
+
+
+def _included_cache(
+    included: IncludedMaker, name: str, weight: float
+) -> tuple[dict[float, Contribution], Callable[[float], Contribution]]:
+    """The contributions of an included score by its total, and the function that makes
+    and remembers one. Totals are floats (ScoreProgram makes its bounds floats); a zero
+    total is not remembered, as 0.0 and -0.0 are one key and the points keep its sign."""
+    shared: dict[float, Contribution] = {}
+
+    def fill(value: float) -> Contribution:
+        made = included(name, weight, value)
+        if value:
+            if len(shared) >= CONTRIBUTION_CACHE_SIZE:
+                shared.clear()
+            shared[value] = made
+        return made
+
+    return shared, fill
 
 
 def _entry_lines(src: _Source, r: str, var: str, rule: RuleProgram) -> bool:
@@ -643,6 +720,11 @@ def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Ac
     not_met = src.bind(f"not_met_{r}", rule.not_met)
     if type(rule) is EachRule or (type(rule) is WhenRule and rule.decayed is not None):
         assert isinstance(rule, (EachRule, WhenRule)) and rule.finder is not None
+        if slot in activity.tallies:
+            assert isinstance(rule, EachRule)
+            _tally_lines(src, r, var, rule, slot, activity)
+            src.add("else:", f"    {var} = {not_met}")
+            return
         made = src.bind(
             f"found_met_{r}", rule.counted if isinstance(rule, EachRule) else rule.decayed_met
         )
@@ -677,6 +759,28 @@ def _rule_lines(src: _Source, r: str, var: str, rule: RuleProgram, activity: _Ac
         _met_lines(src, r, var, rule, not_met)
         return
     src.add(f"{var} = {src.bind(f'apply_{r}', rule.apply)}(ctx)")
+
+
+def _tally_lines(
+    src: _Source, r: str, var: str, rule: EachRule, k: int, activity: _Activity
+) -> None:
+    """`if n_k:` and the rule's contribution from the tally, as EachRule.counted."""
+    src.add(f"if n_{k}:")
+    src.depth += 1
+    _leaves_lines(src, k, activity)
+    if activity.tallies[k] is None:
+        src.add(f"tally = {src.bind(f'each_points_{r}', rule.points)} * n_{k}")
+    else:
+        src.add(
+            # DecayedPoints.sum, inline: every point changes at the next UTC midnight.
+            "tomorrow = (today + 1) * DAY_MS",
+            "if tomorrow < ctx.due:",
+            "    ctx.due = tomorrow",
+            f"tally = remembered_round(sum_{k}) or round_cents(sum_{k})",
+        )
+    tallied = src.bind(f"tallied_{r}", rule.tallied)
+    src.add(f"{var} = {tallied}(ctx, n_{k}, tally, record_{k})")
+    src.depth -= 1
 
 
 def _met_lines(src: _Source, r: str, var: str, rule: WhenRule, not_met: str) -> None:

@@ -43,6 +43,12 @@ class ScoreProgram:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_applies", tuple(rule.apply for rule in self.rules))
+        # Bounds as floats, so every total is a float (a total capped at an integer bound
+        # would otherwise be an int, and 60 and 60.0 are one key in the caches of totals).
+        for bound in ("low", "high"):
+            value = getattr(self, bound)
+            if value is not None:
+                object.__setattr__(self, bound, float(value))
 
     def evaluate(
         self, ctx: Ctx, done: Mapping[str, ScoreResult], met: list[Contribution]

@@ -456,13 +456,19 @@ class EachRule(RuleProgram):
         """The contribution for the occurrences the finder found."""
         ats, _, record = found
         n = len(ats)
-        newest = self.label(ctx, record)
         decayed = self.decayed
         if decayed is None:
             total = self.points * n
         else:
             total = decayed.sum(ctx, ats)
             total = remembered_round(total) or round_cents(total)
+        return self.tallied(ctx, n, total, record)
+
+    def tallied(self, ctx: Ctx, n: int, total: float, record: object) -> Contribution:
+        """The contribution for `n` occurrences worth `total` points, `record` the newest
+        (the generated evaluate counts and adds up in its passes, then calls this)."""
+        newest = self.label(ctx, record)
+        decayed = self.decayed
         key = (total, n, newest)
         made = self._by_occurrence.get(key)
         if made is not None:
