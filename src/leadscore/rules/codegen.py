@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from leadscore.records import Contact
 from leadscore.rules.conditions import ENGAGEMENT_EMAIL_TYPES
-from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult
+from leadscore.rules.evaluation import Contribution, Evaluation, evaluation, score_result
 from leadscore.rules.runtime import (
     ANSWER_CACHE_SIZE,
     CONTRIBUTION_CACHE_SIZE,
@@ -193,8 +193,8 @@ def generate_model(
         "NO_SINCE": NO_SINCE,
         "UNMET": UNMET,
         "UNKNOWN": object(),
-        "ScoreResult": ScoreResult,
-        "Evaluation": Evaluation,
+        "score_result": score_result,
+        "evaluation": evaluation,
         "round_cents": round_cents,
         "remembered_round": remembered_round,
         "format_points": format_points,
@@ -270,7 +270,7 @@ def _finish_lines(src: _Source, model: ScoringModel) -> None:
         "results = {" + ", ".join(f"{n}: result_{s}" for s, n in enumerate(names)) + "}",
         "properties = {" + ", ".join(entries) + "}",
         "due = ctx.due",
-        f"return Evaluation(contact.id, results, stage, {grid}, exclusion, "
+        f"return evaluation(contact.id, results, stage, {grid}, exclusion, "
         "None if due == NO_DUE else due, properties)",
     )
 
@@ -591,7 +591,7 @@ def _score_lines(
     if not groups and score.low is None and score.high is None:
         src.add(
             "total = remembered_round(total) or round_cents(total)",
-            f"result_{s} = ScoreResult(name_{s}, property_{s}, total, ({items}))",
+            f"result_{s} = score_result(name_{s}, property_{s}, total, ({items}))",
         )
         return
     # Caps may add contributions after the rules'.
@@ -630,7 +630,7 @@ def _score_lines(
                 f"    contributions.append(total_cap(name_{s}, low_{s}, total))",
                 f"    total = low_{s}",
             )
-    src.add(f"result_{s} = ScoreResult(name_{s}, property_{s}, total, tuple(contributions))")
+    src.add(f"result_{s} = score_result(name_{s}, property_{s}, total, tuple(contributions))")
 
 
 def _included_cache(

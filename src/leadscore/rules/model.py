@@ -10,7 +10,14 @@ from leadscore.gateway.port import PropertySpec
 from leadscore.records import Contact
 from leadscore.rules.codegen import ModelFunction, generate_model
 from leadscore.rules.conditions import FormSpec
-from leadscore.rules.evaluation import Contribution, Evaluation, ScoreResult, StageTarget
+from leadscore.rules.evaluation import (
+    Contribution,
+    Evaluation,
+    ScoreResult,
+    StageTarget,
+    contribution,
+    stage_target,
+)
 from leadscore.rules.runtime import NO_DUE, Ctx, RuleProgram, Test, clip
 from leadscore.rules.values import domain_in, format_points, round_cents, signed_points
 
@@ -99,7 +106,7 @@ class ScoreProgram:
 # shared, like included-score contributions. typed: 5 and 5.0 must not share an entry.
 @functools.lru_cache(maxsize=8192, typed=True)
 def _group_cap(group: str, capped: float, subtotal: float) -> Contribution:
-    return Contribution(
+    return contribution(
         f"{CAP_PREFIX}group {group}",
         round(capped - subtotal, 2),
         True,
@@ -110,7 +117,7 @@ def _group_cap(group: str, capped: float, subtotal: float) -> Contribution:
 
 @functools.lru_cache(maxsize=8192, typed=True)
 def _total_cap(name: str, capped: float, total: float) -> Contribution:
-    return Contribution(
+    return contribution(
         f"{CAP_PREFIX}total",
         round(capped - total, 2),
         True,
@@ -131,7 +138,7 @@ def _included(name: str, weight: float, included: float) -> Contribution:
 
 def _make_included(name: str, weight: float, included: float) -> Contribution:
     times = "" if weight == 1 else f" x {format_points(weight)}"
-    return Contribution(
+    return contribution(
         f"{INCLUDE_PREFIX}{name}",
         round(included * weight, 2),
         True,
@@ -196,7 +203,7 @@ class StagePolicy:
             if current not in self.promote_from:
                 unmanaged = self._unmanaged.get(current)
                 if unmanaged is None:
-                    unmanaged = StageTarget(
+                    unmanaged = stage_target(
                         None, f"stage {current or '(no stage)'} is not managed by the rules"
                     )
                     if len(self._unmanaged) >= TARGET_CACHE_SIZE:
@@ -234,12 +241,12 @@ class StagePolicy:
         if best > 0:
             stage, threshold = self.thresholds[best - 1]
             if qualified is not None:
-                return StageTarget(stage, qualified)
+                return stage_target(stage, qualified)
             if value >= threshold:
-                return StageTarget(
+                return stage_target(
                     stage, f"{self.score} {shown} ≥ {format_points(threshold)} ({stage} threshold)"
                 )
-            return StageTarget(
+            return stage_target(
                 stage,
                 f"{self.score} {shown} ≥ {format_points(threshold - self.hysteresis)} "
                 f"({stage} threshold {format_points(threshold)} minus hysteresis "
@@ -251,9 +258,9 @@ class StagePolicy:
         )
         if cur_rank >= 0:
             if current == self.floor:
-                return StageTarget(self.floor, f"{below}: stays {self.floor}")
-            return StageTarget(self.floor, f"{below}: back to {self.floor}")
-        return StageTarget(None, f"{below}: {current or '(no stage)'} is left as it is")
+                return stage_target(self.floor, f"{below}: stays {self.floor}")
+            return stage_target(self.floor, f"{below}: back to {self.floor}")
+        return stage_target(None, f"{below}: {current or '(no stage)'} is left as it is")
 
     def __post_init__(self) -> None:
         ranks = {stage: i + 1 for i, (stage, _) in enumerate(self.thresholds)}
@@ -441,7 +448,7 @@ def excluded_target(
     excluded = cache.get(key)
     if excluded is None:
         would = f"; the score alone would make it {stage.stage}" if stage.stage else ""
-        excluded = StageTarget(None, f"excluded: {exclusion}{would}")
+        excluded = stage_target(None, f"excluded: {exclusion}{would}")
         if len(cache) >= TARGET_CACHE_SIZE:
             cache.clear()
         cache[key] = excluded

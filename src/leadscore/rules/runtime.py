@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from leadscore.records import Contact, EmailEvent, FormSubmission
-from leadscore.rules.evaluation import Contribution
+from leadscore.rules.evaluation import Contribution, contribution
 from leadscore.rules.values import (
     DAY_MS,
     email_domain,
@@ -271,7 +271,7 @@ class RuleProgram(abc.ABC):
         text = reason
         if capped != points:
             text = f"{reason}; capped at {format_points(capped)}"
-        return Contribution(self.name, round_cents(capped), True, text, self.group)
+        return contribution(self.name, round_cents(capped), True, text, self.group)
 
     def _occurrence_met(
         self, key: tuple[float, int, str], points: float, reason: str
@@ -287,7 +287,7 @@ class RuleProgram(abc.ABC):
         key = (UNMET, reason)
         made = self._cache.get(key)
         if made is None:
-            made = Contribution(self.name, 0.0, False, f"not met: {reason}", self.group)
+            made = contribution(self.name, 0.0, False, f"not met: {reason}", self.group)
             self._remember(key, made)
         return made
 
