@@ -743,27 +743,47 @@ def _inactivity_answer(
     """The rest of the inactivity test, given the newest past engagement instant in forms
     and email events (-1 when none) and the soonest future-dated one (NO_DUE when none)."""
 
+    # Reasons by (source, age in days): they repeat across contacts.
+    texts: dict[tuple[str, int], str] = {}
+
     def answer(ctx: Ctx, last: int, upcoming: int) -> tuple[bool, str]:
         now = ctx.now
+        props = ctx.props
         for prop in extra:
-            stamp = read_timestamp_ms(ctx.props.get(prop))
+            raw = props.get(prop)
+            # HubSpot sends epoch ms: digits are read here, anything else by the reader.
+            if raw is not None and raw.isascii() and raw.isdigit():
+                stamp: int | None = int(raw)
+            else:
+                stamp = read_timestamp_ms(raw)
             if stamp is not None and stamp > last:
                 if stamp <= now:
                     last = stamp
                 elif stamp < upcoming:
                     upcoming = stamp
         # Engagement dated in the future counts once it happens: the result may change then.
-        ctx.due_at(upcoming)
+        # (Ctx.due_at, inline, here and below.)
+        if now < upcoming < ctx.due:
+            ctx.due = upcoming
         source = "last engagement"
         if last < 0:
-            created = read_timestamp_ms(ctx.props.get("createdate"))
+            created = read_timestamp_ms(props.get("createdate"))
             if created is None:
                 return False, "no engagement recorded and createdate unknown"
             last, source = created, "no engagement since creation"
         last_day = last // DAY_MS
-        if ctx.today - last_day >= days:
-            return True, f"{source} {days_ago(now, last)} (≥ {days} days)"
-        ctx.due_at((last_day + days) * DAY_MS)
+        age = ctx.today - last_day
+        if age >= days:
+            text = texts.get((source, age))
+            if text is None:
+                text = f"{source} {days_ago(now, last)} (≥ {days} days)"
+                if len(texts) >= ANSWER_CACHE_SIZE:
+                    texts.clear()
+                texts[source, age] = text
+            return True, text
+        changes = (last_day + days) * DAY_MS
+        if now < changes < ctx.due:
+            ctx.due = changes
         return False, neg
 
     return answer

@@ -467,6 +467,8 @@ def reason_rank(rule: str, points: float) -> ReasonRank:
 # Reasons texts by their ranked contributions: the same rules give the same points across
 # contacts, and the same few lead.
 _REASONS_TEXTS: dict[tuple[ReasonRank, ...], str] = {}
+# Their parts ("rule +p") by contribution: most repeat even where the whole text does not.
+_REASON_PARTS: dict[ReasonRank, str] = {}
 
 
 def reasons_text(ranked: list[ReasonRank], count: int) -> str:
@@ -475,8 +477,16 @@ def reasons_text(ranked: list[ReasonRank], count: int) -> str:
     top = tuple(ranked[:count])
     text = _REASONS_TEXTS.get(top)
     if text is None:
-        text = "; ".join(f"{rule} {signed_points(points)}" for _, rule, points in top)
-        text = text[:REASONS_MAX_CHARS]
+        parts = []
+        for rank in top:
+            part = _REASON_PARTS.get(rank)
+            if part is None:
+                part = f"{rank[1]} {signed_points(rank[2])}"
+                if len(_REASON_PARTS) >= TARGET_CACHE_SIZE:
+                    _REASON_PARTS.clear()
+                _REASON_PARTS[rank] = part
+            parts.append(part)
+        text = "; ".join(parts)[:REASONS_MAX_CHARS]
         if len(_REASONS_TEXTS) >= TARGET_CACHE_SIZE:
             _REASONS_TEXTS.clear()
         _REASONS_TEXTS[top] = text

@@ -267,11 +267,16 @@ class RuleProgram(abc.ABC):
 
     def _capped(self, points: float, reason: str) -> Contribution:
         """A met contribution, its points clipped to the rule's cap (the reason says so)."""
-        capped = clip(points, self.low, self.high)
-        text = reason
+        # clip(), inline: most activity contributions are new and come through here.
+        capped = points
+        high, low = self.high, self.low
+        if high is not None and points > high:
+            capped = high
+        elif low is not None and points < low:
+            capped = low
         if capped != points:
-            text = f"{reason}; capped at {format_points(capped)}"
-        return contribution(self.name, round_cents(capped), True, text, self.group)
+            reason = f"{reason}; capped at {format_points(capped)}"
+        return contribution(self.name, round_cents(capped), True, reason, self.group)
 
     def _occurrence_met(
         self, key: tuple[float, int, str], points: float, reason: str
