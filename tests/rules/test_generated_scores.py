@@ -164,6 +164,13 @@ scores:
       - name: quiet
         when: {inactive: {days: 30, also_properties: [lastvisit]}}
         points: -4
+      - name: flat bounces
+        group: mail
+        each: {email_event: {type: bounce, within_days: 90}}
+        points: -0.5
+        min: -1
+        decay: none
+      - {name: flat webinars, each: {form_submitted: {form: Webinar}}, points: 1.5, decay: none}
 stages:
   score: engagement
   thresholds: {marketingqualifiedlead: 10, salesqualifiedlead: 30}
