@@ -334,6 +334,9 @@ def _activity_lines(src: _Source, activity: _Activity) -> None:
     for k, table in activity.tallies.items():
         if table is not None:
             src.bind(f"table_{k}", table)
+    if any(table is not None for table in activity.tallies.values()):
+        # When decayed points change next (DecayedPoints.sum).
+        src.add("tomorrow = (today + 1) * DAY_MS")
     if activity.inactive:
         src.add("last = -1  # newest past engagement", "upcoming = NO_DUE  # soonest future one")
     if activity.forms or activity.inactive:
@@ -773,7 +776,6 @@ def _tally_lines(
     else:
         src.add(
             # DecayedPoints.sum, inline: every point changes at the next UTC midnight.
-            "tomorrow = (today + 1) * DAY_MS",
             "if tomorrow < ctx.due:",
             "    ctx.due = tomorrow",
             f"tally = remembered_round(sum_{k}) or round_cents(sum_{k})",

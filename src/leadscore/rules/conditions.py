@@ -750,12 +750,7 @@ def _inactivity_answer(
         now = ctx.now
         props = ctx.props
         for prop in extra:
-            raw = props.get(prop)
-            # HubSpot sends epoch ms: digits are read here, anything else by the reader.
-            if raw is not None and raw.isascii() and raw.isdigit():
-                stamp: int | None = int(raw)
-            else:
-                stamp = read_timestamp_ms(raw)
+            stamp = read_timestamp_ms(props.get(prop))
             if stamp is not None and stamp > last:
                 if stamp <= now:
                     last = stamp
